@@ -1,0 +1,45 @@
+# The few commands a newcomer needs. `make run` and `make test` work on a fresh machine.
+VENV ?= .venv
+PIP := $(VENV)/bin/pip
+BIN := $(VENV)/bin
+PYTHON ?= python3
+SAMPLE ?= examples
+
+.PHONY: install run ingest serve test lint format bench clean
+
+$(VENV)/.installed: pyproject.toml scripts/install-llamacpp.sh
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	# torch first and pinned: anything that pulls it in unpinned gets a multi-GB CUDA build.
+	$(PIP) install --quiet torch==2.13.0
+	bash scripts/install-llamacpp.sh $(VENV)
+	$(PIP) install --quiet -e '.[llamacpp,dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Ingest the bundled sample catalog and serve the chat page and API on http://127.0.0.1:8000/
+run: install ingest serve
+
+ingest: install
+	$(BIN)/assistant ingest --source $(SAMPLE)
+
+serve: install
+	$(BIN)/assistant serve
+
+## Lint, check the shipped prompts, and run every test (real Chroma, MiniLM, llama.cpp, HTTP)
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) data .pytest_cache

@@ -1,0 +1,186 @@
+"""The one answer pipeline: retrieve -> render the prompt -> stream from the backend -> final record.
+
+Every front door (HTTP API, chat page, CLI) consumes the same typed events and translates them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.documents import Source
+from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
+from assistant.links import source_for
+from assistant.llm.base import GenerationOptions
+from assistant.llm.registry import BackendRegistry
+from assistant.prompts import ChatMessage, PromptLibrary
+from assistant.retrieval import Retriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SourcesEvent:
+    sources: list[Source]
+    type: str = "sources"
+
+
+@dataclass(frozen=True)
+class TokenEvent:
+    text: str
+    type: str = "token"
+
+
+@dataclass(frozen=True)
+class ErrorEvent:
+    code: str
+    message: str
+    type: str = "error"
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    record: dict[str, Any]
+    type: str = "done"
+
+
+AnswerEvent = SourcesEvent | TokenEvent | ErrorEvent | DoneEvent
+
+
+@dataclass
+class Question:
+    """One request to the pipeline, as every front door describes it."""
+
+    text: str
+    history: Sequence[ChatMessage] = ()
+    prompt: str | None = None
+    backend: str | None = None
+    model: str | None = None
+    entity: str | None = None
+    k: int | None = None
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+
+
+class Answerer:
+    def __init__(
+        self,
+        retriever: Retriever,
+        prompts: PromptLibrary,
+        backends: BackendRegistry,
+        links_base_url: str,
+        default_prompt: str,
+        top_k: int = 5,
+        max_context_chars: int = 6000,
+        max_question_chars: int = 4000,
+        max_history_messages: int = 20,
+    ) -> None:
+        self.retriever = retriever
+        self.prompts = prompts
+        self.backends = backends
+        self.links_base_url = links_base_url
+        self.default_prompt = default_prompt
+        self.top_k = top_k
+        self.max_context_chars = max_context_chars
+        self.max_question_chars = max_question_chars
+        self.max_history_messages = max_history_messages
+
+    def validate(self, question: Question) -> None:
+        """Raise before any work for requests that cannot be answered (front doors map these to 4xx)."""
+        if not question.text.strip():
+            raise InvalidRequest("the question is empty")
+        if len(question.text) > self.max_question_chars:
+            raise QuestionTooLong(
+                f"the question has {len(question.text)} characters; the limit is {self.max_question_chars} "
+                "(ASSISTANT_MAX_QUESTION_CHARS)"
+            )
+        for message in question.history:
+            if message.get("role") not in ("user", "assistant"):
+                raise InvalidRequest("history messages must have role 'user' or 'assistant'")
+        self.prompts.get(question.prompt or self.default_prompt)
+        self.backends.get(question.backend)
+
+    def retrieve(self, text: str, k: int | None = None, entity: str | None = None) -> list[Source]:
+        hits = self.retriever.retrieve(text, k or self.top_k, entity=entity)
+        return [source_for(hit, self.links_base_url) for hit in hits]
+
+    def _context(self, sources: list[Source]) -> list[dict[str, Any]]:
+        """Sources as template variables, within the context budget (the best sources first)."""
+        budget = self.max_context_chars
+        quoted = []
+        for source in sources:
+            if budget <= 0:
+                break
+            text = source.snippet[:budget]
+            budget -= len(text)
+            quoted.append(
+                {
+                    "entity": source.entity,
+                    "title": source.title,
+                    "page": source.page,
+                    "section": source.section,
+                    "url": source.url,
+                    "text": text,
+                }
+            )
+        return quoted
+
+    async def answer(self, question: Question) -> AsyncIterator[AnswerEvent]:
+        """Events in order: sources, tokens, then done; an error event (then done) if the backend fails."""
+        self.validate(question)
+        started = time.perf_counter()
+        template = self.prompts.get(question.prompt or self.default_prompt)
+        backend = self.backends.get(question.backend)
+        model = question.model or backend.default_model
+        sources: list[Source] = []
+        if template.retrieval:
+            # Embedding is CPU work: keep it off the event loop so other streams keep flowing.
+            sources = await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
+        retrieval_ms = (time.perf_counter() - started) * 1000
+        yield SourcesEvent(sources)
+
+        history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
+        rendered = self.prompts.render(
+            template.name, question.text, self._context(sources), history, entity_scope=question.entity
+        )
+        options = GenerationOptions(
+            temperature=question.options.temperature
+            if question.options.temperature is not None
+            else template.temperature,
+            max_tokens=question.options.max_tokens or template.max_tokens,
+            stop=tuple(question.options.stop) + template.stop,
+        )
+        pieces: list[str] = []
+        first_token_ms: float | None = None
+        error: LLMError | None = None
+        try:
+            async for piece in backend.stream(rendered, model, options):
+                if first_token_ms is None:
+                    first_token_ms = (time.perf_counter() - started) * 1000
+                pieces.append(piece)
+                yield TokenEvent(piece)
+        except LLMError as failure:
+            error = failure
+            log.warning("answer failed: %s", failure.message)
+            yield ErrorEvent(failure.code, failure.message)
+        record = {
+            "question": question.text,
+            "answer": "".join(pieces).strip(),
+            "complete": error is None,
+            "error": {"code": error.code, "message": error.message} if error else None,
+            "sources": [source.to_dict() for source in sources],
+            "prompt": template.info(),
+            "backend": backend.name,
+            "backend_type": backend.type,
+            "model": model,
+            "entity_scope": question.entity,
+            "timings": {
+                "retrieval_ms": round(retrieval_ms, 1),
+                "first_token_ms": round(first_token_ms, 1) if first_token_ms is not None else None,
+                "total_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        }
+        yield DoneEvent(record)

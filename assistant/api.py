@@ -1,0 +1,144 @@
+"""The HTTP API: streaming chat (SSE), retrieval, health and readiness. Thin adapters over the Answerer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import Provide
+from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
+
+from assistant.answerer import (
+    Answerer,
+    AnswerEvent,
+    DoneEvent,
+    ErrorEvent,
+    Question,
+    SourcesEvent,
+    TokenEvent,
+)
+from assistant.core import Core
+from assistant.errors import AssistantError, ConfigError, InvalidRequest, QuestionTooLong
+
+
+@dataclass
+class HistoryMessage:
+    role: Literal["user", "assistant"]
+    content: str
+
+
+@dataclass
+class ChatRequest:
+    question: str
+    history: list[HistoryMessage] = field(default_factory=list)
+    prompt: str | None = None
+    backend: str | None = None
+    model: str | None = None
+    entity: str | None = None
+    stream: bool = True
+
+
+@dataclass
+class RetrieveRequest:
+    question: str
+    k: int | None = None
+    entity: str | None = None
+
+
+def event_payload(event: AnswerEvent) -> dict[str, Any]:
+    """The JSON each SSE event carries; the event name is the event's type."""
+    if isinstance(event, SourcesEvent):
+        return {"sources": [source.to_dict() for source in event.sources]}
+    if isinstance(event, TokenEvent):
+        return {"text": event.text}
+    if isinstance(event, ErrorEvent):
+        return {"code": event.code, "message": event.message}
+    return event.record
+
+
+def error_response(request: Request[Any, Any, Any], error: AssistantError) -> Response[dict[str, Any]]:
+    """One error shape for the assistant's own API: {"error": {"code", "message"}}."""
+    status = (
+        413
+        if isinstance(error, QuestionTooLong)
+        else 422
+        if isinstance(error, InvalidRequest)
+        else (503 if not isinstance(error, ConfigError) else 500)
+    )
+    return Response({"error": {"code": error.code, "message": error.message}}, status_code=status)
+
+
+class ChatController(Controller):
+    path = "/api"
+    tags = ("chat",)
+
+    @post("/chat", status_code=HTTP_200_OK, summary="Ask a question; streams server-sent events by default")
+    async def chat(self, data: ChatRequest, answerer: Answerer) -> Response[Any]:
+        """Events: `sources` (before the first token), `token`, `error` (after which the sources stand), `done`."""
+        question = Question(
+            data.question,
+            history=[{"role": m.role, "content": m.content} for m in data.history],
+            prompt=data.prompt,
+            backend=data.backend,
+            model=data.model,
+            entity=data.entity,
+        )
+        answerer.validate(question)  # a bad request gets its 4xx before the stream starts
+        if not data.stream:
+            record: dict[str, Any] = {}
+            async for event in answerer.answer(question):
+                if isinstance(event, DoneEvent):
+                    record = event.record
+            return Response(record)
+
+        async def events() -> AsyncIterator[ServerSentEventMessage]:
+            async for event in answerer.answer(question):
+                yield ServerSentEventMessage(event=event.type, data=json.dumps(event_payload(event)))
+
+        return ServerSentEvent(events())
+
+    @post("/retrieve", status_code=HTTP_200_OK, summary="The sources the assistant would use, without an answer")
+    async def retrieve(self, data: RetrieveRequest, answerer: Answerer) -> dict[str, Any]:
+        answerer.validate(Question(data.question))
+        import asyncio
+
+        sources = await asyncio.to_thread(answerer.retrieve, data.question, data.k, data.entity)
+        return {"sources": [source.to_dict() for source in sources]}
+
+
+@get("/healthz", tags=["health"], summary="The process is up")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", tags=["health"], summary="The knowledge base is open and the default backend answers")
+async def readyz(core: Core) -> Response[dict[str, Any]]:
+    import asyncio
+
+    report: dict[str, Any] = {}
+    ready = True
+    try:
+        report["knowledge_base"] = {"ok": True, "chunks": await asyncio.to_thread(core.kb.count)}
+    except Exception as error:  # any failure here means not ready, with the reason shown
+        ready = False
+        report["knowledge_base"] = {"ok": False, "detail": str(error)}
+    backends = await asyncio.gather(*(backend.health() for backend in core.backends.all()))
+    report["backends"] = [health.to_dict() for health in backends]
+    default = next(h for h in backends if h.name == core.backends.default)
+    ready = ready and default.ok
+    report["ready"] = ready
+    return Response(report, status_code=HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE)
+
+
+def api_dependencies(core: Core) -> dict[str, Provide]:
+    return {
+        "core": Provide(lambda: core, sync_to_thread=False),
+        "answerer": Provide(lambda: core.answerer, sync_to_thread=False),
+    }
+
+
+route_handlers = [ChatController, healthz, readyz]

@@ -1,0 +1,178 @@
+"""The `assistant` command: ingest, serve, ask. A composition root: builds everything from `Settings`.
+
+Heavy imports (torch, Chroma, Gradio) happen inside the commands that need them, so `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from assistant.errors import AssistantError
+from assistant.settings import Settings, load_settings
+
+app = typer.Typer(
+    help="Backchat Assistant: answers questions about your Backstage catalog and TechDocs on local LLMs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="YAML config file (default: $ASSISTANT_CONFIG)", show_default=False),
+]
+
+
+class _State:
+    config: Path | None = None
+
+
+def _settings(**overrides: Any) -> Settings:
+    return load_settings(_State.config, **overrides)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def main_options(
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more detail")] = False,
+) -> None:
+    _State.config = config
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+@app.command()
+def ingest(
+    source: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--source",
+            "-s",
+            help="Catalog YAML file or folder (catalog files and mkdocs TechDocs); "
+            "repeatable. Default: ASSISTANT_SOURCES",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object")] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another running ingest")] = 0,
+) -> None:
+    """Read the sources and sync them into the knowledge base (unchanged documents are not re-embedded)."""
+    from assistant.core import open_knowledge_base
+    from ingest.pipeline import IngestBusy, run_ingest
+    from ingest.sources.local_files import LocalFilesSource
+
+    settings = _settings()
+    paths = list(source or settings.sources)
+    if not paths:
+        _fail("nothing to ingest: pass --source PATH (a catalog file or folder) or set ASSISTANT_SOURCES", 2)
+    try:
+        kb = open_knowledge_base(settings)
+        run = run_ingest(kb, [LocalFilesSource(path) for path in paths], settings.data_dir / "ingest.lock", wait)
+    except IngestBusy as error:
+        _fail(str(error), 3)
+        return
+    report = run.to_dict()
+    if as_json:
+        typer.echo(json.dumps(report))
+    else:
+        for item in report["sources"]:
+            state = "FAILED" if item["failed"] else "ok"
+            typer.echo(
+                f"{item['source']}: {state}; added {item['added']}, updated {item['updated']}, "
+                f"unchanged {item['unchanged']}, deleted {item['deleted']}, skipped {item['skipped']}; "
+                f"{item['chunks_embedded']} chunks embedded in {item['seconds']:.1f} s"
+            )
+        if report["chunks_embedded"] == 0 and run.ok:
+            typer.echo("nothing changed: no chunks embedded")
+        for error in report["errors"]:
+            typer.secho(f"  {error}", fg=typer.colors.YELLOW, err=True)
+    if not run.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: ASSISTANT_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: ASSISTANT_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API and the chat page on one port."""
+    import uvicorn
+
+    from assistant.app import create_app
+
+    overrides = {key: value for key, value in {"host": host, "port": port}.items() if value is not None}
+    settings = _settings(**overrides)
+    application = create_app(settings)
+    typer.echo(f"chat page: http://{settings.host}:{settings.port}/   API docs: /schema", err=True)
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", root_path=settings.root_path)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print only the final record as JSON")] = False,
+    prompt: Annotated[str | None, typer.Option(help="Prompt template name")] = None,
+    backend: Annotated[str | None, typer.Option(help="Configured backend name")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name on that backend")] = None,
+    entity: Annotated[str | None, typer.Option(help="Limit retrieval to this entity (kind:namespace/name)")] = None,
+    k: Annotated[int | None, typer.Option(help="How many sources to retrieve")] = None,
+) -> None:
+    """Answer one question, streaming to the terminal."""
+    from assistant.answerer import DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
+    from assistant.core import build_core
+
+    core = build_core(_settings())
+    request = Question(question, prompt=prompt, backend=backend, model=model, entity=entity, k=k)
+
+    async def run() -> dict[str, Any]:
+        record: dict[str, Any] = {}
+        async for event in core.answerer.answer(request):
+            if isinstance(event, SourcesEvent) and not as_json:
+                typer.secho("Sources:", bold=True, err=True)
+                for number, source in enumerate(event.sources, 1):
+                    typer.echo(f"  [{number}] {source.title} ({source.entity}) {source.url}", err=True)
+            elif isinstance(event, TokenEvent) and not as_json:
+                sys.stdout.write(event.text)
+                sys.stdout.flush()
+            elif isinstance(event, ErrorEvent):
+                typer.secho(f"\nerror ({event.code}): {event.message}", fg=typer.colors.RED, err=True)
+            elif isinstance(event, DoneEvent):
+                record = event.record
+        return record
+
+    record = asyncio.run(run())
+    if as_json:
+        typer.echo(json.dumps(record, indent=2))
+    else:
+        typer.echo("")
+    if not record.get("complete"):
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Console entry point: user errors become one clear line and exit code 2, not a traceback."""
+    try:
+        app()
+    except AssistantError as error:
+        typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

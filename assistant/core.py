@@ -1,0 +1,55 @@
+"""Builds the core objects from `Settings`: the knowledge base, retriever, prompts, backends, answerer.
+
+Used by both composition roots (the app factory and the CLI); imports neither `ingest` nor `ui`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.answerer import Answerer
+from assistant.embeddings import Embedder
+from assistant.errors import ConfigError, UnknownPrompt
+from assistant.knowledge import KnowledgeBase, open_chroma
+from assistant.llm.registry import BackendRegistry
+from assistant.prompts import PromptLibrary
+from assistant.retrieval import Retriever
+from assistant.settings import Settings
+
+
+@dataclass
+class Core:
+    settings: Settings
+    kb: KnowledgeBase
+    retriever: Retriever
+    prompts: PromptLibrary
+    backends: BackendRegistry
+    answerer: Answerer
+
+
+def open_knowledge_base(settings: Settings) -> KnowledgeBase:
+    embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
+    return KnowledgeBase(open_chroma(settings.data_dir, settings.chroma_url), embedder, settings.collection)
+
+
+def build_core(settings: Settings, kb: KnowledgeBase | None = None) -> Core:
+    kb = kb or open_knowledge_base(settings)
+    retriever = Retriever(kb)
+    prompts = PromptLibrary(settings.prompts_dir)
+    try:
+        prompts.get(settings.default_prompt)  # fail at start rather than on the first question
+    except UnknownPrompt as error:
+        raise ConfigError(f"ASSISTANT_DEFAULT_PROMPT: {error.message}") from None
+    backends = BackendRegistry.from_settings(settings)
+    answerer = Answerer(
+        retriever,
+        prompts,
+        backends,
+        links_base_url=settings.links_base_url,
+        default_prompt=settings.default_prompt,
+        top_k=settings.top_k,
+        max_context_chars=settings.max_context_chars,
+        max_question_chars=settings.max_question_chars,
+        max_history_messages=settings.max_history_messages,
+    )
+    return Core(settings, kb, retriever, prompts, backends, answerer)

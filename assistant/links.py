@@ -1,0 +1,37 @@
+"""Links into Backstage, built at answer time so that changing the Backstage URL needs no re-ingest."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from assistant.documents import EntityRef, Hit, Source
+
+
+def entity_url(base_url: str, ref: EntityRef) -> str:
+    return f"{base_url}/catalog/{quote(ref.namespace)}/{quote(ref.kind)}/{quote(ref.name)}"
+
+
+def techdocs_url(base_url: str, ref: EntityRef, page: str, anchor: str | None = None) -> str:
+    """TechDocs URLs are lower-case `namespace/kind/name`; `index` is the site root."""
+    root = f"{base_url}/docs/{quote(ref.namespace.lower())}/{quote(ref.kind)}/{quote(ref.name.lower())}/"
+    path = "" if page in ("", "index") else page.removesuffix("/index") + "/"
+    fragment = f"#{anchor}" if anchor else ""
+    return root + quote(path) + fragment
+
+
+def source_for(hit: Hit, base_url: str) -> Source:
+    """Turn a retrieval hit into the source an answer cites."""
+    ref = EntityRef.parse(hit.entity)
+    anchor = str(hit.metadata.get("anchor") or "") or None
+    url = techdocs_url(base_url, ref, hit.page, anchor) if hit.page else entity_url(base_url, ref)
+    section = str(hit.metadata.get("section") or "") or None
+    return Source(
+        entity=hit.entity,
+        title=hit.title,
+        url=url,
+        score=hit.score,
+        page=hit.page,
+        section=section,
+        reason=hit.reason,
+        snippet=hit.text,
+    )

@@ -1,0 +1,1 @@
+"""Sources of portal knowledge and the pipeline that syncs them into the knowledge base."""

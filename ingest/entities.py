@@ -1,0 +1,166 @@
+"""Backstage catalog entities as documents: the text a person would ask about, and metadata to filter on.
+
+Shared by every catalog source (files now, the Backstage API later), so an entity reads the same whatever
+the place it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from assistant.documents import DEFINITION, ENTITY, Document, EntityRef, clean_metadata
+
+# Which kind a bare name in a relation field refers to (Backstage's defaults for each field).
+RELATION_FIELDS: dict[str, tuple[str, str]] = {
+    # spec field: (label in the text, default kind)
+    "owner": ("Owner", "group"),
+    "system": ("System", "system"),
+    "domain": ("Domain", "domain"),
+    "subcomponentOf": ("Part of", "component"),
+    "dependsOn": ("Depends on", "component"),
+    "dependencyOf": ("Dependency of", "component"),
+    "providesApis": ("Provides APIs", "api"),
+    "consumesApis": ("Consumes APIs", "api"),
+    "memberOf": ("Member of", "group"),
+    "parent": ("Parent group", "group"),
+    "children": ("Child groups", "group"),
+    "members": ("Members", "user"),
+}
+MAX_DEFINITION_CHARS = 20_000
+DEFINITION_CHUNK_CHARS = 1_200
+
+_definition_splitter = RecursiveCharacterTextSplitter(
+    chunk_size=DEFINITION_CHUNK_CHARS, chunk_overlap=100, separators=["\n\n", "\n", " ", ""]
+)
+
+
+def entity_ref(entity: dict[str, Any]) -> EntityRef:
+    metadata = entity.get("metadata") or {}
+    return EntityRef(
+        kind=str(entity.get("kind", "")).lower(),
+        namespace=str(metadata.get("namespace") or "default"),
+        name=str(metadata.get("name", "")),
+    )
+
+
+def validate_entity(entity: Any) -> str | None:
+    """Why this is not a catalog entity, or None when it is one."""
+    if not isinstance(entity, dict):
+        return "not a mapping"
+    if not str(entity.get("apiVersion", "")).startswith("backstage.io/"):
+        return "apiVersion is not backstage.io/..."
+    if not entity.get("kind"):
+        return "has no kind"
+    metadata = entity.get("metadata")
+    if not isinstance(metadata, dict) or not metadata.get("name"):
+        return "has no metadata.name"
+    return None
+
+
+def relation_refs(entity: dict[str, Any], field_name: str) -> list[EntityRef]:
+    """Refs of one relation field, with Backstage's default kind and the entity's namespace filled in."""
+    spec = entity.get("spec") or {}
+    value = spec.get(field_name)
+    if value is None:
+        return []
+    values = value if isinstance(value, list) else [value]
+    namespace = entity_ref(entity).namespace
+    default_kind = RELATION_FIELDS[field_name][1]
+    refs = []
+    for item in values:
+        if isinstance(item, str) and item.strip():
+            try:
+                refs.append(EntityRef.parse(item, default_kind=default_kind, default_namespace=namespace))
+            except ValueError:
+                continue
+    return refs
+
+
+def _title(entity: dict[str, Any]) -> str:
+    metadata = entity.get("metadata") or {}
+    profile = (entity.get("spec") or {}).get("profile") or {}
+    return str(metadata.get("title") or profile.get("displayName") or metadata.get("name"))
+
+
+def entity_text(entity: dict[str, Any]) -> str:
+    """What a person asks about, most telling first (the embedder reads only the first ~256 tokens)."""
+    ref = entity_ref(entity)
+    metadata = entity.get("metadata") or {}
+    spec = entity.get("spec") or {}
+    profile = spec.get("profile") or {}
+    kind_label = entity.get("kind", ref.kind)
+    type_label = f" ({spec['type']})" if spec.get("type") else ""
+    lines = [f"{kind_label}{type_label}: {_title(entity)} [{ref}]"]
+    if metadata.get("description"):
+        lines.append(f"Description: {str(metadata['description']).strip()}")
+    for field_name, (label, _) in RELATION_FIELDS.items():
+        refs = relation_refs(entity, field_name)
+        if refs:
+            lines.append(f"{label}: {', '.join(str(r) for r in refs)}")
+    if spec.get("lifecycle"):
+        lines.append(f"Lifecycle: {spec['lifecycle']}")
+    tags = metadata.get("tags") or []
+    if tags:
+        lines.append(f"Tags: {', '.join(str(t) for t in tags)}")
+    if profile.get("email"):
+        lines.append(f"Email: {profile['email']}")
+    for link in metadata.get("links") or []:
+        if isinstance(link, dict) and link.get("url"):
+            lines.append(f"Link: {link.get('title') or link['url']} - {link['url']}")
+    if spec.get("targets") or spec.get("target"):
+        targets = spec.get("targets") or [spec.get("target")]
+        lines.append(f"Targets: {', '.join(str(t) for t in targets)}")
+    return "\n".join(lines)
+
+
+def entity_metadata(entity: dict[str, Any]) -> dict[str, Any]:
+    ref = entity_ref(entity)
+    metadata = entity.get("metadata") or {}
+    spec = entity.get("spec") or {}
+    owner = relation_refs(entity, "owner")
+    system = relation_refs(entity, "system")
+    relations: list[str] = []
+    for field_name in RELATION_FIELDS:
+        relations += [f"{field_name}:{r}" for r in relation_refs(entity, field_name)]
+    return {
+        "entity": str(ref),
+        "kind": ref.kind,
+        "namespace": ref.namespace,
+        "name": ref.name,
+        "title": _title(entity),
+        "description": str(metadata.get("description") or "").strip()[:500],
+        "owner": str(owner[0]) if owner else None,
+        "system": str(system[0]) if system else None,
+        "lifecycle": spec.get("lifecycle"),
+        "type": spec.get("type"),
+        "tags": [str(tag) for tag in metadata.get("tags") or []],
+        "relations": relations,
+    }
+
+
+def definition_text(entity: dict[str, Any]) -> str:
+    """An API's definition as text, trimmed: long specs are mostly schema detail nobody asks about."""
+    definition = (entity.get("spec") or {}).get("definition")
+    if not isinstance(definition, str):
+        return ""
+    return definition.strip()[:MAX_DEFINITION_CHARS]
+
+
+def entity_documents(entity: dict[str, Any], extra: dict[str, Any] | None = None) -> Iterator[Document]:
+    """The entity's own document, then its API definition split into chunks."""
+    ref = entity_ref(entity)
+    base = {**entity_metadata(entity), **(extra or {})}
+    yield Document(id=str(ref), text=entity_text(entity), metadata=clean_metadata({**base, "chunk": ENTITY}))
+    definition = definition_text(entity)
+    if not definition:
+        return
+    heading = f"Definition of {entity.get('kind', 'API')} {_title(entity)} [{ref}]"
+    for index, part in enumerate(_definition_splitter.split_text(definition)):
+        yield Document(
+            id=f"{ref}#definition/{index}",
+            text=f"{heading}, part {index + 1}:\n{part}",
+            metadata=clean_metadata({**base, "chunk": DEFINITION, "part": index}),
+        )

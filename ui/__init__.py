@@ -1,0 +1,1 @@
+"""The Gradio chat page that Backchat shows in its iframe inside Backstage."""
