@@ -146,10 +146,12 @@ class Answerer:
         rendered = self.prompts.render(
             template.name, question.text, self._context(sources), history, entity_scope=question.entity
         )
+        # Template temperatures are written for chat models; base models sample badly and decode greedily.
+        template_temperature = template.temperature if backend.style == "chat" else None
         options = GenerationOptions(
             temperature=question.options.temperature
             if question.options.temperature is not None
-            else template.temperature,
+            else template_temperature,
             max_tokens=question.options.max_tokens or template.max_tokens,
             stop=tuple(question.options.stop) + template.stop,
         )

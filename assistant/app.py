@@ -9,6 +9,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import unquote
 
 from litestar import Litestar, asgi
 from litestar.openapi import OpenAPIConfig
@@ -21,6 +22,19 @@ from assistant.errors import AssistantError
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def _unmounted_scope(scope: Scope) -> Scope:
+    """The scope as the server sent it: Litestar's mount at `/` strips the path's slashes.
+
+    Starlette (under Gradio) routes on `path` minus `root_path`, so `path` must carry the root path too.
+    """
+    raw = scope.get("raw_path") or b""
+    path = unquote(raw.decode("latin-1")) if raw else "/" + str(scope["path"]).lstrip("/")
+    root = str(scope.get("root_path") or "")
+    if root and not path.startswith(root):
+        path = root + path
+    return {**scope, "path": path}  # type: ignore[return-value]
 
 
 def _mount_chat_page(core: Core) -> tuple[Any, Any]:
@@ -47,7 +61,7 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
 
     @asgi("/", is_mount=True, copy_scope=True, include_in_schema=False)
     async def chat_page(scope: Scope, receive: Receive, send: Send) -> None:
-        await gradio_app(scope, receive, send)
+        await gradio_app(_unmounted_scope(scope), receive, send)
 
     @contextlib.asynccontextmanager
     async def gradio_lifespan(_: Litestar) -> AsyncIterator[None]:

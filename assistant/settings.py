@@ -158,6 +158,7 @@ class Settings(BaseSettings):
         """The backend described by the `ASSISTANT_LLM_*` variables."""
         # The in-process model shares two cores with everything else: keep its answers short by default.
         max_tokens = self.llm_max_tokens or (256 if self.llm_type == "llamacpp" else 512)
+        bundled_base_model = self.llm_type == "llamacpp" and self.llm_model_path is None
         optional = {"context_size": self.llm_context_size, "threads": self.llm_threads}
         return BackendConfig(
             name="default",
@@ -167,6 +168,7 @@ class Settings(BaseSettings):
             api_key=self.llm_api_key,
             model_path=self.llm_model_path,
             max_tokens=max_tokens,
+            temperature=0.0 if bundled_base_model else 0.2,
             **{key: value for key, value in optional.items() if value is not None},
         )
 

@@ -96,5 +96,6 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
         ),
         fill_height=True,
         flagging_mode="never",
-        api_visibility="private",
+        api_name="chat",
+        api_visibility="undocumented",
     )

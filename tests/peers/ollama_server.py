@@ -18,6 +18,9 @@ from litestar import Litestar, Request, Response, get, post
 from litestar.response import Stream
 
 MODEL = "backchat-test:latest"
+SLOW_MODEL = "slow-test:latest"  # waits before its first line, like a model still loading
+CUT_MODEL = "cut-test:latest"  # drops the connection after two pieces
+MODELS = (MODEL, SLOW_MODEL, CUT_MODEL)
 
 
 def _now() -> str:
@@ -55,8 +58,9 @@ async def tags() -> dict[str, Any]:
 @post("/api/chat")
 async def chat(request: Request[Any, Any, Any]) -> Response[Any]:
     body = await request.json()
-    if body.get("model") != MODEL:
-        return Response({"error": f"model '{body.get('model')}' not found"}, status_code=404)
+    model = body.get("model")
+    if model not in MODELS:
+        return Response({"error": f"model '{model}' not found"}, status_code=404)
     pieces = _reply(body.get("messages", []))
     final = {
         "model": MODEL,
@@ -76,7 +80,11 @@ async def chat(request: Request[Any, Any, Any]) -> Response[Any]:
         return Response(final)
 
     async def lines() -> AsyncIterator[bytes]:
-        for piece in pieces:
+        if model == SLOW_MODEL:
+            await asyncio.sleep(3)
+        for number, piece in enumerate(pieces):
+            if model == CUT_MODEL and number == 2:
+                raise ConnectionResetError("peer went away")
             line = {
                 "model": MODEL,
                 "created_at": _now(),
