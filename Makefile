@@ -31,6 +31,7 @@ serve: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/assistant prompts check
 	$(BIN)/python -m pytest
 
 lint: install

@@ -17,7 +17,7 @@ from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
 from assistant.links import source_for
 from assistant.llm.base import GenerationOptions
 from assistant.llm.registry import BackendRegistry
-from assistant.prompts import ChatMessage, PromptLibrary
+from assistant.prompts import ChatMessage, PromptLibrary, PromptTemplate, RenderedPrompt
 from assistant.retrieval import Retriever
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Answerer:
         hits = self.retriever.retrieve(text, k or self.top_k, entity=entity)
         return [source_for(hit, self.links_base_url) for hit in hits]
 
-    def _context(self, sources: list[Source]) -> list[dict[str, Any]]:
+    def _context(self, sources: list[Source], with_definitions: bool) -> list[dict[str, Any]]:
         """Sources as template variables, within the context budget (the best sources first)."""
         budget = self.max_context_chars
         quoted = []
@@ -116,6 +116,10 @@ class Answerer:
                 break
             text = source.snippet[:budget]
             budget -= len(text)
+            definition = ""
+            if with_definitions and source.entity.startswith("api:") and not source.page and budget > 0:
+                definition = self.retriever.definition(source.entity)[:budget]
+                budget -= len(definition)
             quoted.append(
                 {
                     "entity": source.entity,
@@ -124,9 +128,26 @@ class Answerer:
                     "section": source.section,
                     "url": source.url,
                     "text": text,
+                    "definition": definition,
                 }
             )
         return quoted
+
+    async def sources_for(self, question: Question, template: PromptTemplate) -> list[Source]:
+        """The retrieved sources, or none for templates that do not use retrieval."""
+        if not template.retrieval:
+            return []
+        # Embedding is CPU work: keep it off the event loop so other streams keep flowing.
+        return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
+
+    async def render(self, question: Question, template: PromptTemplate, sources: list[Source]) -> RenderedPrompt:
+        """Exactly what the backend will be sent (`assistant prompts render` shows this too)."""
+        history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
+        context = await asyncio.to_thread(self._context, sources, template.uses_definitions)
+        catalog = await asyncio.to_thread(self.retriever.catalog_summary) if "catalog" in template.variables else None
+        return self.prompts.render(
+            template.name, question.text, context, history, entity_scope=question.entity, catalog=catalog
+        )
 
     async def answer(self, question: Question) -> AsyncIterator[AnswerEvent]:
         """Events in order: sources, tokens, then done; an error event (then done) if the backend fails."""
@@ -135,17 +156,11 @@ class Answerer:
         template = self.prompts.get(question.prompt or self.default_prompt)
         backend = self.backends.get(question.backend)
         model = question.model or backend.default_model
-        sources: list[Source] = []
-        if template.retrieval:
-            # Embedding is CPU work: keep it off the event loop so other streams keep flowing.
-            sources = await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
+        sources = await self.sources_for(question, template)
         retrieval_ms = (time.perf_counter() - started) * 1000
         yield SourcesEvent(sources)
 
-        history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
-        rendered = self.prompts.render(
-            template.name, question.text, self._context(sources), history, entity_scope=question.entity
-        )
+        rendered = await self.render(question, template, sources)
         # Template temperatures are written for chat models; base models sample badly and decode greedily.
         template_temperature = template.temperature if backend.style == "chat" else None
         options = GenerationOptions(
@@ -174,7 +189,7 @@ class Answerer:
             "complete": error is None,
             "error": {"code": error.code, "message": error.message} if error else None,
             "sources": [source.to_dict() for source in sources],
-            "prompt": template.info(),
+            "prompt": self.prompts.stamp(template),
             "backend": backend.name,
             "backend_type": backend.type,
             "model": model,

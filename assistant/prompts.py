@@ -6,9 +6,13 @@ where the retrieved sources and the question are quoted as data between delimite
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import re
+import subprocess
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +26,7 @@ from assistant.errors import PromptError, UnknownPrompt
 
 log = logging.getLogger(__name__)
 
-KNOWN_VARIABLES = {"question", "sources", "facts", "entity_scope", "history"}
+KNOWN_VARIABLES = {"question", "sources", "facts", "entity_scope", "history", "catalog"}
 REQUIRED_BLOCKS = ("system", "user")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _DELIMITER_TAG = re.compile(r"</?\s*(context|source|question|facts)\b[^>]*>", re.IGNORECASE)
@@ -47,6 +51,7 @@ class PromptTemplate:
     file: Path
     content_hash: str
     retrieval: bool = True
+    uses_definitions: bool = False  # quotes `source.definition`: API definitions are fetched for it
     temperature: float | None = None
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
@@ -127,6 +132,7 @@ def load_template(file: Path, env: jinja2.Environment | None = None) -> PromptTe
         file=file,
         content_hash=hashlib.sha256(text.encode()).hexdigest()[:16],
         retrieval="sources" in used or "facts" in used,
+        uses_definitions=bool(re.search(r"\.definition\b", source)),
         temperature=meta.get("temperature"),
         max_tokens=meta.get("max_tokens"),
         stop=tuple(str(s) for s in (stop if isinstance(stop, list) else [stop])),
@@ -134,39 +140,131 @@ def load_template(file: Path, env: jinja2.Environment | None = None) -> PromptTe
     )
 
 
+def git_commit(directory: Path) -> str | None:
+    """The last commit that touched `directory`, when it is part of a git checkout."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(directory), "log", "-1", "--format=%H", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = result.stdout.strip()
+    return commit if result.returncode == 0 and commit else None
+
+
+def check_directory(directory: Path) -> list[PromptError]:
+    """Every problem of every template in `directory` (not just the first), for `assistant prompts check`."""
+    if not directory.is_dir():
+        return [PromptError(f"{directory}: not a folder")]
+    problems: list[PromptError] = []
+    names: dict[str, Path] = {}
+    env = _environment()
+    for file in sorted(directory.glob("*.md")):
+        try:
+            template = load_template(file, env)
+        except PromptError as error:
+            problems.append(error)
+            continue
+        if template.name in names:
+            problems.append(
+                PromptError(f"{file}:2: name '{template.name}' is already used by {names[template.name].name}")
+            )
+        names.setdefault(template.name, file)
+    if not names and not problems:
+        problems.append(PromptError(f"{directory}: no templates (*.md)"))
+    return problems
+
+
 class PromptLibrary:
-    """All templates of a folder, by name."""
+    """All templates of a folder, by name, reloaded when their files change.
 
-    def __init__(self, directory: Path) -> None:
+    A template whose file becomes invalid keeps being served in its last good version, and the reason
+    is logged; so a bad edit can never take an answer path down.
+    """
+
+    def __init__(self, directory: Path, reload_interval: float = 1.0) -> None:
+        if not directory.is_dir():
+            raise PromptError(f"ASSISTANT_PROMPTS_DIR: {directory} is not a folder")
         self.directory = directory
+        self.reload_interval = reload_interval
         self._env = _environment()
+        self._by_file: dict[Path, PromptTemplate] = {}
+        self._stamps: dict[Path, tuple[float, int]] = {}
         self._templates: dict[str, PromptTemplate] = {}
-        self.load()
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+        self.commit: str | None = None
+        self.problems: list[str] = []
+        self._reload()
 
-    def load(self) -> None:
-        templates: dict[str, PromptTemplate] = {}
-        if not self.directory.is_dir():
-            raise PromptError(f"ASSISTANT_PROMPTS_DIR: {self.directory} is not a folder")
-        for file in sorted(self.directory.glob("*.md")):
-            template = load_template(file, self._env)
-            if template.name in templates:
-                raise PromptError(
-                    f"{file}:2: name '{template.name}' is already used by {templates[template.name].file.name}"
-                )
-            templates[template.name] = template
-        self._templates = templates
+    def _maybe_reload(self) -> None:
+        if self.reload_interval >= 0 and time.monotonic() - self._checked_at >= self.reload_interval:
+            self._reload()
+
+    def _reload(self) -> None:
+        with self._lock:
+            self._checked_at = time.monotonic()
+            files = sorted(self.directory.glob("*.md"))
+            stamps = {}
+            for file in files:
+                with contextlib.suppress(OSError):
+                    info = file.stat()
+                    stamps[file] = (info.st_mtime, info.st_size)
+            if stamps == self._stamps:
+                return
+            problems = []
+            for file, stamp in stamps.items():
+                if self._stamps.get(file) == stamp and file in self._by_file:
+                    continue
+                try:
+                    reloaded = file in self._by_file
+                    self._by_file[file] = load_template(file, self._env)
+                    log.log(
+                        logging.INFO if reloaded else logging.DEBUG,
+                        "prompt template %s loaded from %s",
+                        self._by_file[file].name,
+                        file.name,
+                    )
+                except (PromptError, OSError) as error:
+                    kept = " (its last good version stays in use)" if file in self._by_file else ""
+                    problems.append(f"{error}{kept}")
+                    log.error("prompt template not loaded: %s%s", error, kept)
+            for gone in set(self._by_file) - set(stamps):
+                del self._by_file[gone]
+            templates: dict[str, PromptTemplate] = {}
+            for file in sorted(self._by_file):
+                template = self._by_file[file]
+                if template.name in templates:
+                    problems.append(f"{file}: name '{template.name}' is already used; ignored")
+                    continue
+                templates[template.name] = template
+            self._templates, self._stamps, self.problems = templates, stamps, problems
+            self.commit = git_commit(self.directory)
 
     def names(self) -> list[str]:
+        self._maybe_reload()
         return sorted(self._templates)
 
     def templates(self) -> list[PromptTemplate]:
         return [self._templates[name] for name in self.names()]
 
     def get(self, name: str) -> PromptTemplate:
+        self._maybe_reload()
         try:
             return self._templates[name]
         except KeyError:
             raise UnknownPrompt(f"no prompt template '{name}'; choose one of: {', '.join(self.names())}") from None
+
+    def stamp(self, template: PromptTemplate) -> dict[str, Any]:
+        """What an answer records about its prompt: name, version, content hash, and the git commit."""
+        info = template.info()
+        if self.commit:
+            info["commit"] = self.commit
+        return info
 
     def render(
         self,
@@ -176,14 +274,16 @@ class PromptLibrary:
         history: Sequence[ChatMessage] = (),
         facts: Sequence[str] = (),
         entity_scope: str | None = None,
+        catalog: dict[str, list[str]] | None = None,
     ) -> RenderedPrompt:
         template = self.get(name)
-        source_fields = dict.fromkeys(("entity", "title", "page", "section", "url", "text"))
+        source_fields = dict.fromkeys(("entity", "title", "page", "section", "url", "text", "definition"))
         variables = {
             "question": question,
             "sources": [{**source_fields, **s} for s in sources],
             "facts": list(facts),
             "entity_scope": entity_scope,
+            "catalog": catalog or {},
             "history": [{"role": m["role"], "content": m["content"]} for m in history],
         }
         context = template.body.new_context(variables)

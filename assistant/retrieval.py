@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from assistant.documents import ENTITY, Hit
+from assistant.documents import DEFINITION, ENTITY, Hit
 from assistant.knowledge import KnowledgeBase
 
 RRF_K = 60  # the usual constant: damps the weight of top ranks so that agreement between signals wins
@@ -37,6 +37,7 @@ class NameIndex:
         self._loaded_at = 0.0
         self._count = -1
         self._names: dict[str, set[str]] = {}
+        self._by_kind: dict[str, list[str]] = {}
         self._pattern: re.Pattern[str] | None = None
 
     def _refresh(self) -> None:
@@ -44,8 +45,10 @@ class NameIndex:
         if count == self._count and time.monotonic() - self._loaded_at < NAME_INDEX_TTL_SECONDS:
             return
         names: dict[str, set[str]] = {}
+        by_kind: dict[str, list[str]] = {}
         for _, metadata in self._kb.iter_metadata(where={"chunk": ENTITY}):
             entity = str(metadata.get("entity", ""))
+            by_kind.setdefault(str(metadata.get("kind", "")), []).append(entity)
             for label in (metadata.get("name"), metadata.get("title")):
                 label = str(label or "").strip().lower()
                 if len(label) >= MIN_NAME_CHARS:
@@ -57,6 +60,12 @@ class NameIndex:
             else None
         )
         self._names, self._count, self._loaded_at = names, count, time.monotonic()
+        self._by_kind = {kind: sorted(refs) for kind, refs in by_kind.items()}
+
+    def refs_of_kind(self, kind: str) -> list[str]:
+        with self._lock:
+            self._refresh()
+            return list(self._by_kind.get(kind, []))
 
     def find(self, question: str) -> list[NameMatch]:
         """Entities named in the question; a name inside a longer matched name does not count."""
@@ -86,7 +95,32 @@ class Retriever:
         by_meaning = self.kb.search(question, self.candidates, where=where)
         named = [m.entity for m in self.names.find(question) if not entity or m.entity == entity]
         named_hits = self.kb.get(ids=list(dict.fromkeys(named))) if named else []
-        return fuse([by_meaning, named_hits], ["similar meaning", "named in the question"], k)
+        hits = fuse([by_meaning, named_hits], ["similar meaning", "named in the question"], k)
+        return self._lead_with_entity_text(hits)
+
+    def _lead_with_entity_text(self, hits: list[Hit]) -> list[Hit]:
+        """An entity matched through a part of its API definition still shows who owns it and what it is."""
+        parts = {hit.id: hit.entity for hit in hits if hit.metadata.get("chunk") == DEFINITION}
+        if not parts:
+            return hits
+        entities = {hit.id: hit for hit in self.kb.get(ids=list(set(parts.values())))}
+        return [
+            replace(hit, text=f"{entities[hit.entity].text}\n\n{hit.text}")
+            if hit.id in parts and hit.entity in entities
+            else hit
+            for hit in hits
+        ]
+
+    def catalog_summary(self, limit: int = 200) -> dict[str, list[str]]:
+        """The refs a generated catalog file may use as owner, system or domain."""
+        plural = {"group": "groups", "user": "users", "system": "systems", "domain": "domains"}
+        return {name: self.names.refs_of_kind(kind)[:limit] for kind, name in plural.items()}
+
+    def definition(self, entity: str) -> str:
+        """An API entity's definition, reassembled from its chunks."""
+        chunks = self.kb.get(where={"$and": [{"entity": entity}, {"chunk": "definition"}]})
+        chunks.sort(key=lambda hit: int(hit.metadata.get("part", 0)))
+        return "\n".join(hit.text.split(":\n", 1)[-1] for hit in chunks)
 
 
 def fuse(rankings: Sequence[Sequence[Hit]], reasons: Sequence[str], k: int) -> list[Hit]:

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import PromptError, UnknownPrompt
-from assistant.prompts import PromptLibrary, load_template
+from assistant.prompts import PromptLibrary, check_directory, load_template
 from assistant.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"
@@ -79,6 +79,10 @@ def test_broken_templates_are_refused_with_file_line_and_reason(tmp_path: Path, 
 
 def test_duplicate_names_are_refused(tmp_path: Path):
     (tmp_path / "a.md").write_text(GOOD)
-    (tmp_path / "b.md").write_text(GOOD)
-    with pytest.raises(PromptError, match=r"already used by a\.md"):
-        PromptLibrary(tmp_path)
+    (tmp_path / "b.md").write_text(GOOD.replace("version: 2", "version: 3"))
+    library = PromptLibrary(tmp_path)
+    assert library.get("tiny").version == "2"  # the first file keeps the name
+    assert any("b.md" in problem and "already used" in problem for problem in library.problems)
+    assert [str(p) for p in check_directory(tmp_path)] == [
+        f"{tmp_path / 'b.md'}:2: name 'tiny' is already used by a.md"
+    ]
