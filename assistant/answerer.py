@@ -145,8 +145,13 @@ class Answerer:
         history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
         context = await asyncio.to_thread(self._context, sources, template.uses_definitions)
         catalog = await asyncio.to_thread(self.retriever.catalog_summary) if "catalog" in template.variables else None
+        facts = (
+            await asyncio.to_thread(self.retriever.facts, question.text, question.entity)
+            if "facts" in template.variables
+            else []
+        )
         return self.prompts.render(
-            template.name, question.text, context, history, entity_scope=question.entity, catalog=catalog
+            template.name, question.text, context, history, facts=facts, entity_scope=question.entity, catalog=catalog
         )
 
     async def answer(self, question: Question) -> AsyncIterator[AnswerEvent]:

@@ -165,6 +165,43 @@ def ask(
         raise typer.Exit(1)
 
 
+@app.command("eval")
+def evaluate_retrieval(
+    questions: Annotated[Path, typer.Option("--questions", "-q", help="JSONL question set (question, expected)")],
+    k: Annotated[int, typer.Option("--k", help="Sources considered per question")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
+    min_recall: Annotated[float | None, typer.Option(help="Exit 1 when recall@k is below this")] = None,
+    min_mrr: Annotated[float | None, typer.Option(help="Exit 1 when MRR is below this")] = None,
+) -> None:
+    """Measure retrieval on a question set against the current knowledge base (no LLM): recall@k and MRR."""
+    from assistant.core import open_knowledge_base
+    from assistant.evaluation import evaluate, load_questions
+    from assistant.retrieval import Retriever
+
+    items = load_questions(questions)
+    retriever = Retriever(open_knowledge_base(_settings()))
+    report = evaluate(lambda text, n: retriever.retrieve(text, n), items, k)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        typer.echo(
+            f"{report.questions} questions, k={k}: recall@{k} {report.recall_at_k:.3f}, "
+            f"recall@1 {report.recall_at_1:.3f}, MRR {report.mrr:.3f}"
+        )
+        for miss in report.misses:
+            typer.echo(f"  missed: {miss['question']}")
+            typer.echo(f"    expected {', '.join(json.dumps(e) for e in miss['expected'])}")
+            typer.echo(
+                f"    got      {', '.join(g['entity'] + ('#' + g['page'] if 'page' in g else '') for g in miss['got'])}"
+            )
+    below = (min_recall is not None and report.recall_at_k < min_recall) or (
+        min_mrr is not None and report.mrr < min_mrr
+    )
+    if below:
+        typer.secho(f"below target (recall@{k} >= {min_recall}, MRR >= {min_mrr})", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
+
+
 prompts_app = typer.Typer(help="List, show, check and render the prompt templates in prompts/.", no_args_is_help=True)
 app.add_typer(prompts_app, name="prompts")
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -138,15 +139,28 @@ class KnowledgeBase:
         for batch in _batches(gone, batch_size):
             self._collection.delete(ids=batch)
         report.deleted = len(gone)
+        if changed or gone:
+            self._bump_generation()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
+    def _bump_generation(self) -> None:
+        """Mark the collection changed, so that indexes built from it (keywords, names) rebuild."""
+        self._collection.modify(metadata={"generation": uuid.uuid4().hex})
+
+    def generation(self) -> str:
+        """Changes whenever a sync changed anything, in this process or another one."""
+        collection = self._client.get_collection(self._collection.name)
+        return str((collection.metadata or {}).get("generation", "")) + f"/{collection.count()}"
+
     def search(self, query: str, k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         """The `k` chunks closest in meaning to `query`, best first; score is cosine similarity."""
+        return self.search_by_vector(self.embedder.embed_query(query), k, where)
+
+    def search_by_vector(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[Hit]:
         count = self._collection.count()
         if count == 0:
             return []
-        vector = self.embedder.embed_query(query)
         result = self._collection.query(
             query_embeddings=[vector],
             n_results=min(k, count),
@@ -163,6 +177,23 @@ class KnowledgeBase:
                 strict=True,
             )
         ]
+
+    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        result = self._collection.get(ids=ids, include=["embeddings"])
+        return {doc_id: list(vector) for doc_id, vector in zip(result["ids"], result["embeddings"], strict=True)}
+
+    def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """Every stored chunk's id, text and metadata, page by page (for in-memory indexes)."""
+        offset = 0
+        while True:
+            batch = self._collection.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            for doc_id, text, metadata in zip(batch["ids"], batch["documents"], batch["metadatas"], strict=True):
+                yield doc_id, text or "", dict(metadata or {})
+            if len(batch["ids"]) < _PAGE:
+                return
+            offset += _PAGE
 
     def get(self, where: dict[str, Any] | None = None, ids: list[str] | None = None) -> list[Hit]:
         """Stored chunks by id or metadata filter, unscored."""

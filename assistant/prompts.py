@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 KNOWN_VARIABLES = {"question", "sources", "facts", "entity_scope", "history", "catalog"}
 REQUIRED_BLOCKS = ("system", "user")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-_DELIMITER_TAG = re.compile(r"</?\s*(context|source|question|facts)\b[^>]*>", re.IGNORECASE)
+_DELIMITER_TAG = re.compile(r"</?\s*(context|source|question|facts|catalog)\b[^>]*>", re.IGNORECASE)
 
 
 class ChatMessage(TypedDict):

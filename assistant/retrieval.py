@@ -1,8 +1,13 @@
-"""From a question to ranked, distinct sources: vector similarity fused with exact catalog-name matches.
+"""From a question to ranked, distinct sources: dense similarity fused with BM25 keyword scores.
 
-Each entity and each TechDocs page counts once, its best chunk standing for it. Two rankings are fused
-with reciprocal rank fusion (RRF): chunks by meaning, and entities whose name or title the question spells
-out (embeddings blur names like `ollama-web-ui` or `ben.wilcock`).
+Each entity and each TechDocs page counts once, its best chunk standing for it. A chunk's score is
+`DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * bm25 / best_bm25`: meaning from MiniLM, exact words from
+BM25 over the chunk text plus the entity's name, title and tags (so `ollama-web-ui`, `ben.wilcock` and
+`tagged pci` are matched even when embeddings blur them). Parameters were chosen on a broad plateau
+across two catalogs (see benchmarks/retrieval.py), not per question.
+
+The same in-memory index holds the catalog graph: entities named in a question bring their relations,
+forward and reverse, as facts for the prompt; an entity scope covers the entity and its neighbours.
 """
 
 from __future__ import annotations
@@ -10,93 +15,269 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
 
 from assistant.documents import DEFINITION, ENTITY, Hit
 from assistant.knowledge import KnowledgeBase
 
-RRF_K = 60  # the usual constant: damps the weight of top ranks so that agreement between signals wins
-NAME_INDEX_TTL_SECONDS = 30.0
-MIN_NAME_CHARS = 3
+DENSE_WEIGHT = 0.5
+BM25_K1 = 0.9  # term-frequency saturation: a name said twice is not twice as relevant
+BM25_B = 0.4  # mild length normalisation: long TechDocs sections are not punished for being thorough
+CANDIDATES = 50  # chunks taken from each signal before fusion
+CHECK_INTERVAL_SECONDS = 2.0
+MIN_LABEL_CHARS = 3
+
+_STOPWORDS = frozenset(
+    {
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "its",
+        "me",
+        "my",
+        "of",
+        "on",
+        "or",
+        "should",
+        "tell",
+        "that",
+        "the",
+        "this",
+        "to",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+        "about",
+        "there",
+        "after",
+        "each",
+    }
+)
+_WORD = re.compile(r"[a-z0-9]+(?:[.\-_'][a-z0-9]+)*")
+
+# relation field -> (forward label, reverse label), for facts read by the model
+RELATION_LABELS = {
+    "owner": ("owned by", "owns"),
+    "system": ("part of system", "has part"),
+    "domain": ("in domain", "has system"),
+    "subcomponentOf": ("subcomponent of", "has subcomponent"),
+    "dependsOn": ("depends on", "is a dependency of"),
+    "dependencyOf": ("is a dependency of", "depends on"),
+    "providesApis": ("provides API", "is provided by"),
+    "consumesApis": ("consumes API", "is consumed by"),
+    "memberOf": ("member of", "has member"),
+    "parent": ("child group of", "parent group of"),
+    "children": ("parent group of", "child group of"),
+    "members": ("has member", "member of"),
+}
 
 
-@dataclass(frozen=True)
-class NameMatch:
-    entity: str
-    start: int
-    end: int
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
 
 
-class NameIndex:
-    """Entity names and titles from the knowledge base, matched as whole words in a question."""
+_stem = _stemmer()
 
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self._kb = kb
-        self._lock = threading.Lock()
-        self._loaded_at = 0.0
-        self._count = -1
-        self._names: dict[str, set[str]] = {}
-        self._by_kind: dict[str, list[str]] = {}
-        self._pattern: re.Pattern[str] | None = None
 
-    def _refresh(self) -> None:
-        count = self._kb.count()
-        if count == self._count and time.monotonic() - self._loaded_at < NAME_INDEX_TTL_SECONDS:
-            return
-        names: dict[str, set[str]] = {}
-        by_kind: dict[str, list[str]] = {}
-        for _, metadata in self._kb.iter_metadata(where={"chunk": ENTITY}):
-            entity = str(metadata.get("entity", ""))
-            by_kind.setdefault(str(metadata.get("kind", "")), []).append(entity)
-            for label in (metadata.get("name"), metadata.get("title")):
-                label = str(label or "").strip().lower()
-                if len(label) >= MIN_NAME_CHARS:
-                    names.setdefault(label, set()).add(entity)
-        longest_first = sorted(names, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"(?<![\w.-])(" + "|".join(map(re.escape, longest_first)) + r")(?![\w-])")
-            if longest_first
-            else None
-        )
-        self._names, self._count, self._loaded_at = names, count, time.monotonic()
-        self._by_kind = {kind: sorted(refs) for kind, refs in by_kind.items()}
+def tokenize(text: str) -> list[str]:
+    """Lower-case stemmed words; compound names are kept whole as well as split (`ollama-web-ui`)."""
+    tokens: list[str] = []
+    for word in _WORD.findall(text.lower()):
+        parts = [part for part in re.split(r"[.\-_']", word) if part and part not in _STOPWORDS]
+        tokens += _stem.stemWords(parts)
+        if "." in word or "-" in word or "_" in word:
+            tokens.append(word)
+    return tokens
 
-    def refs_of_kind(self, kind: str) -> list[str]:
-        with self._lock:
-            self._refresh()
-            return list(self._by_kind.get(kind, []))
 
-    def find(self, question: str) -> list[NameMatch]:
-        """Entities named in the question; a name inside a longer matched name does not count."""
-        with self._lock:
-            self._refresh()
-            pattern, names = self._pattern, self._names
-        if pattern is None:
+def normalise_label(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
+
+
+@dataclass
+class CatalogSnapshot:
+    """What retrieval keeps in memory from one generation of the knowledge base."""
+
+    generation: str
+    ids: list[str] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    metadatas: list[dict[str, Any]] = field(default_factory=list)
+    bm25: Any = None
+    labels: dict[str, set[str]] = field(default_factory=dict)
+    label_pattern: re.Pattern[str] | None = None
+    entities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, generation: str, chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> CatalogSnapshot:
+        import bm25s
+
+        snapshot = cls(generation)
+        corpus: list[list[str]] = []
+        for doc_id, text, metadata in chunks:
+            snapshot.ids.append(doc_id)
+            snapshot.texts.append(text)
+            snapshot.metadatas.append(metadata)
+            tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
+            extra = [str(metadata.get(key) or "") for key in ("name", "title", "page_title", "section")]
+            corpus.append(tokenize(" ".join([text, *extra, *tags])))
+            if metadata.get("chunk") == ENTITY:
+                snapshot._add_entity(metadata)
+        if corpus:
+            snapshot.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+            snapshot.bm25.index(corpus, show_progress=False)
+        longest_first = sorted(snapshot.labels, key=len, reverse=True)
+        if longest_first:
+            alternatives = "|".join(re.escape(label) for label in longest_first)
+            snapshot.label_pattern = re.compile(rf"(?<![a-z0-9])({alternatives})(?![a-z0-9])")
+        return snapshot
+
+    def _add_entity(self, metadata: dict[str, Any]) -> None:
+        entity = str(metadata.get("entity", ""))
+        self.entities[entity] = metadata
+        for label in (metadata.get("name"), metadata.get("title")):
+            key = normalise_label(str(label or ""))
+            if len(key) >= MIN_LABEL_CHARS:
+                self.labels.setdefault(key, set()).add(entity)
+        for relation in metadata.get("relations") or []:
+            field_name, _, target = str(relation).partition(":")
+            forward, reverse = RELATION_LABELS.get(field_name, (field_name, f"{field_name} of"))
+            self.related.setdefault(entity, []).append((forward, target))
+            self.related.setdefault(target, []).append((reverse, entity))
+
+    def bm25_scores(self, question: str) -> np.ndarray:
+        tokens = tokenize(question)
+        if self.bm25 is None or not tokens:
+            return np.zeros(len(self.ids))
+        return np.asarray(self.bm25.get_scores(tokens), dtype=float)
+
+    def named(self, question: str) -> list[str]:
+        """Entities whose name or title the question spells out (longest match wins: `backchat plugin`)."""
+        if self.label_pattern is None:
             return []
-        found: list[NameMatch] = []
-        # The alternation is longest-first and matches do not overlap, so "backchat plugin" wins over "backchat".
-        for match in pattern.finditer(question.lower()):
-            for entity in sorted(names[match.group(1)]):
-                found.append(NameMatch(entity, match.start(), match.end()))
-        return found
+        found: list[str] = []
+        for match in self.label_pattern.finditer(normalise_label(question)):
+            found += sorted(self.labels[match.group(1)])
+        return list(dict.fromkeys(found))
+
+    def neighbours(self, entity: str) -> set[str]:
+        return {other for _, other in self.related.get(entity, [])}
+
+    def facts(self, entity: str) -> str:
+        """One line of what the catalog graph says about an entity, both directions."""
+        metadata = self.entities.get(entity, {})
+        grouped: dict[str, list[str]] = {}
+        for label, other in self.related.get(entity, []):
+            grouped.setdefault(label, []).append(other)
+        parts = [f"{label} {', '.join(sorted(set(others)))}" for label, others in grouped.items()]
+        title = metadata.get("title") or metadata.get("name") or entity
+        return f"{entity} ({title}): " + ("; ".join(parts) if parts else "no relations in the catalog")
+
+
+class CatalogIndex:
+    """Keeps a `CatalogSnapshot` in step with the knowledge base across ingests, in any process."""
+
+    def __init__(self, kb: KnowledgeBase, check_interval: float = CHECK_INTERVAL_SECONDS) -> None:
+        self._kb = kb
+        self._check_interval = check_interval
+        self._lock = threading.Lock()
+        self._snapshot: CatalogSnapshot | None = None
+        self._checked_at = 0.0
+
+    def current(self) -> CatalogSnapshot:
+        with self._lock:
+            now = time.monotonic()
+            if self._snapshot is None or now - self._checked_at >= self._check_interval:
+                self._checked_at = now
+                generation = self._kb.generation()
+                if self._snapshot is None or self._snapshot.generation != generation:
+                    self._snapshot = CatalogSnapshot.build(generation, self._kb.all_chunks())
+            return self._snapshot
 
 
 class Retriever:
     """Ranks distinct sources for a question; the one place where retrieval gets smart."""
 
-    def __init__(self, kb: KnowledgeBase, candidates: int = 40) -> None:
+    def __init__(self, kb: KnowledgeBase, candidates: int = CANDIDATES) -> None:
         self.kb = kb
         self.candidates = candidates
-        self.names = NameIndex(kb)
+        self.index = CatalogIndex(kb)
+
+    def scope(self, entity: str) -> set[str]:
+        """An entity and what it relates to: what a page embedded on that entity's page is about."""
+        return {entity} | self.index.current().neighbours(entity)
 
     def retrieve(self, question: str, k: int, entity: str | None = None) -> list[Hit]:
-        where = {"entity": entity} if entity else None
-        by_meaning = self.kb.search(question, self.candidates, where=where)
-        named = [m.entity for m in self.names.find(question) if not entity or m.entity == entity]
-        named_hits = self.kb.get(ids=list(dict.fromkeys(named))) if named else []
-        hits = fuse([by_meaning, named_hits], ["similar meaning", "named in the question"], k)
-        return self._lead_with_entity_text(hits)
+        snapshot = self.index.current()
+        allowed = self.scope(entity) if entity else None
+        where = {"entity": {"$in": sorted(allowed)}} if allowed else None
+        vector = self.kb.embedder.embed_query(question)
+        dense = {hit.id: hit for hit in self.kb.search_by_vector(vector, self.candidates, where)}
+        lexical = snapshot.bm25_scores(question)
+        position = {doc_id: n for n, doc_id in enumerate(snapshot.ids)}
+        if allowed is not None:
+            keep = np.array([str(m.get("entity")) in allowed for m in snapshot.metadatas], dtype=bool)
+            lexical = np.where(keep, lexical, 0.0) if len(keep) else lexical
+        top_lexical = [snapshot.ids[i] for i in np.argsort(-lexical)[: self.candidates] if lexical[i] > 0]
+        missing = [doc_id for doc_id in top_lexical if doc_id not in dense]
+        query = np.asarray(vector)
+        cosine = {doc_id: hit.score for doc_id, hit in dense.items()}
+        cosine.update({doc_id: float(np.dot(query, emb)) for doc_id, emb in self.kb.embeddings(missing).items()})
+        best_lexical = max((lexical[position[d]] for d in cosine if d in position), default=0.0) or 1.0
+        named = set(snapshot.named(question))
+        dense_rank = {doc_id: n for n, doc_id in enumerate(dense)}
+        hits: list[Hit] = []
+        for doc_id, similarity in cosine.items():
+            keyword = lexical[position[doc_id]] / best_lexical if doc_id in position else 0.0
+            if doc_id in dense:
+                hit = dense[doc_id]
+            elif doc_id in position:
+                n = position[doc_id]
+                hit = Hit(doc_id, snapshot.texts[n], snapshot.metadatas[n], 0.0)
+            else:
+                continue
+            reasons = []
+            if hit.entity in named and hit.metadata.get("chunk") == ENTITY:
+                reasons.append("named in the question")
+            if keyword >= 0.5:
+                reasons.append("matching words")
+            if dense_rank.get(doc_id, self.candidates) < 10:
+                reasons.append("similar meaning")
+            score = DENSE_WEIGHT * similarity + (1 - DENSE_WEIGHT) * keyword
+            hits.append(replace(hit, score=score, reason=" + ".join(reasons) or "related"))
+        return self._lead_with_entity_text(best_per_source(hits, k))
+
+    def facts(self, question: str, entity: str | None = None, limit: int = 3) -> list[str]:
+        """What the catalog graph says about the entities the question names (or the scoped entity)."""
+        snapshot = self.index.current()
+        named = snapshot.named(question)
+        subjects = list(dict.fromkeys(([entity] if entity else []) + named))[:limit]
+        return [snapshot.facts(subject) for subject in subjects if subject in snapshot.entities]
 
     def _lead_with_entity_text(self, hits: list[Hit]) -> list[Hit]:
         """An entity matched through a part of its API definition still shows who owns it and what it is."""
@@ -113,34 +294,27 @@ class Retriever:
 
     def catalog_summary(self, limit: int = 200) -> dict[str, list[str]]:
         """The refs a generated catalog file may use as owner, system or domain."""
+        snapshot = self.index.current()
         plural = {"group": "groups", "user": "users", "system": "systems", "domain": "domains"}
-        return {name: self.names.refs_of_kind(kind)[:limit] for kind, name in plural.items()}
+        by_kind: dict[str, list[str]] = {name: [] for name in plural.values()}
+        for entity, metadata in sorted(snapshot.entities.items()):
+            name = plural.get(str(metadata.get("kind")))
+            if name and len(by_kind[name]) < limit:
+                by_kind[name].append(entity)
+        return by_kind
 
     def definition(self, entity: str) -> str:
         """An API entity's definition, reassembled from its chunks."""
-        chunks = self.kb.get(where={"$and": [{"entity": entity}, {"chunk": "definition"}]})
+        chunks = self.kb.get(where={"$and": [{"entity": entity}, {"chunk": DEFINITION}]})
         chunks.sort(key=lambda hit: int(hit.metadata.get("part", 0)))
         return "\n".join(hit.text.split(":\n", 1)[-1] for hit in chunks)
 
 
-def fuse(rankings: Sequence[Sequence[Hit]], reasons: Sequence[str], k: int) -> list[Hit]:
-    """Reciprocal rank fusion over distinct sources; a source's text is its best-ranked chunk's."""
-    scores: dict[tuple[str, str | None], float] = {}
+def best_per_source(hits: Iterable[Hit], k: int) -> list[Hit]:
+    """The `k` best distinct sources (entity, or entity + TechDocs page), each by its best chunk."""
     best: dict[tuple[str, str | None], Hit] = {}
-    why: dict[tuple[str, str | None], list[str]] = {}
-    for ranking, reason in zip(rankings, reasons, strict=True):
-        seen: set[tuple[str, str | None]] = set()
-        rank = 0
-        for hit in ranking:
-            key = hit.source_key
-            if key in seen:
-                continue
-            seen.add(key)
-            rank += 1
-            scores[key] = scores.get(key, 0.0) + 1.0 / (RRF_K + rank)
-            why.setdefault(key, []).append(reason)
-            if key not in best or (hit.score > best[key].score):
-                best[key] = hit
-    ordered = sorted(scores, key=lambda key: scores[key], reverse=True)[:k]
-    top = scores[ordered[0]] if ordered else 1.0
-    return [replace(best[key], score=scores[key] / top, reason=" + ".join(why[key])) for key in ordered]
+    for hit in hits:
+        key = hit.source_key
+        if key not in best or hit.score > best[key].score:
+            best[key] = hit
+    return sorted(best.values(), key=lambda hit: hit.score, reverse=True)[:k]

@@ -56,6 +56,10 @@ CATALOG = {
     "systems": ["system:default/parcel-tracking"],
     "domains": ["domain:default/delivery"],
 }
+FACTS = [
+    "component:default/parcel-tracker (Parcel Tracker): owned by group:default/tracking-team; "
+    "provides API api:default/tracking-api; is a dependency of component:default/route-planner"
+]
 HISTORY = [
     {"role": "user", "content": "What is the tracking system?"},
     {"role": "assistant", "content": "Parcel Tracking shows live parcel status [1]."},
@@ -64,7 +68,7 @@ HISTORY = [
 
 def rendered(name: str) -> dict:
     library = PromptLibrary(PROMPTS)
-    prompt = library.render(name, QUESTIONS[name], SOURCES, HISTORY, catalog=CATALOG)
+    prompt = library.render(name, QUESTIONS[name], SOURCES, HISTORY, facts=FACTS, catalog=CATALOG)
     return {"messages": prompt.messages, "completion": prompt.completion}
 
 
@@ -178,12 +182,12 @@ async def test_running_app_picks_up_an_edited_template_and_stamps_answers(fixtur
         body = {"question": "Who owns ollama?", "prompt": "catalog-qa", "stream": False}
         before = (await client.post("/api/chat", json=body)).json()["prompt"]
         file = folder / "catalog-qa.md"
-        file.write_text(file.read_text().replace("version: 1", "version: 1.1").replace("Be brief", "Be very brief"))
+        file.write_text(file.read_text().replace("version: 2", "version: 2.1").replace("Be brief", "Be very brief"))
         _bump_mtime(file)
         time.sleep(1.1)  # the library looks at the folder at most once a second
         after = (await client.post("/api/chat", json=body)).json()["prompt"]
     assert before["name"] == after["name"] == "catalog-qa"
-    assert (before["version"], after["version"]) == ("1", "1.1")
+    assert (before["version"], after["version"]) == ("2", "2.1")
     assert before["hash"] != after["hash"]
 
 

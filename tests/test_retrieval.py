@@ -1,14 +1,21 @@
-"""Retrieval on real data no one here wrote: the Backchat demo's catalog and TechDocs."""
+"""Retrieval on real data no one here wrote (the Backchat demo) and on our own sample catalog."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
 
+from assistant.documents import Document
 from assistant.embeddings import Embedder
 from assistant.knowledge import KnowledgeBase, open_chroma
-from assistant.retrieval import Retriever
+from assistant.retrieval import CatalogIndex, Retriever, tokenize
+from ingest.pipeline import run_ingest
+from ingest.sources.local_files import LocalFilesSource
+from tests.conftest import BIN, EXAMPLES, REPO, SHARED
 
 pytestmark = pytest.mark.slow
 
@@ -18,23 +25,150 @@ def retriever(fixture_data_dir: Path, embedder: Embedder) -> Retriever:
     return Retriever(KnowledgeBase(open_chroma(fixture_data_dir, None), embedder, "assistant-test"))
 
 
+@pytest.fixture(scope="module")
+def sample_retriever(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Retriever:
+    data_dir = tmp_path_factory.mktemp("sample")
+    kb = KnowledgeBase(open_chroma(data_dir, None), embedder, "assistant-test")
+    assert run_ingest(kb, [LocalFilesSource(EXAMPLES)], data_dir / "lock").ok
+    return Retriever(kb)
+
+
 def test_named_component_comes_first(retriever: Retriever):
     hits = retriever.retrieve("Who owns the backchat-plugin component?", k=5)
     assert hits[0].entity == "component:default/backchat-plugin"
     assert "named in the question" in hits[0].reason
 
 
-def test_sources_are_distinct(retriever: Retriever):
+def test_sources_are_distinct_and_scored(retriever: Retriever):
     hits = retriever.retrieve("How do I start the AI servers for Backchat?", k=8)
     keys = [hit.source_key for hit in hits]
     assert len(keys) == len(set(keys))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    assert all(hit.reason for hit in hits)
 
 
 def test_user_names_with_dots_are_matched(retriever: Retriever):
-    hits = retriever.retrieve("What does ben.wilcock own?", k=5)
-    assert hits[0].entity == "user:default/ben.wilcock"
+    assert retriever.retrieve("What does ben.wilcock own?", k=5)[0].entity == "user:default/ben.wilcock"
 
 
-def test_entity_scope_limits_sources(retriever: Retriever):
-    hits = retriever.retrieve("How do I configure LocalAI?", k=5, entity="system:default/backchat")
-    assert hits and {hit.entity for hit in hits} == {"system:default/backchat"}
+def test_tags_are_matched(retriever: Retriever, sample_retriever: Retriever):
+    assert retriever.retrieve("Which components are tagged chatbotui?", k=5)[0].entity == "component:default/chatbot-ui"
+    assert sample_retriever.retrieve("Which services are tagged pci?", k=5)[0].entity == (
+        "component:default/payment-gateway"
+    )
+
+
+def test_word_forms_match_through_stemming(sample_retriever: Retriever):
+    assert tokenize("archived") == tokenize("archive")
+    hits = sample_retriever.retrieve("Where are shipping labels archived?", k=3)
+    assert hits[0].entity == "resource:default/label-archive"
+
+
+def test_techdocs_questions_find_the_page(retriever: Retriever):
+    hits = retriever.retrieve("What is on the Backchat plugin roadmap?", k=3)
+    assert hits[0].source_key == ("system:default/backchat", "the-backchat-plugin")
+
+
+def test_entity_scope_covers_the_entity_and_its_neighbours(retriever: Retriever):
+    hits = retriever.retrieve("Which model does it use?", k=10, entity="component:default/ollama")
+    entities = {hit.entity for hit in hits}
+    assert "component:default/ollama" in entities
+    assert entities <= {
+        "component:default/ollama",
+        "component:default/ollama-web-ui",
+        "resource:default/mistral-7b",
+        "group:default/open-source",
+        "system:default/backchat",
+    }
+
+
+def test_facts_include_reverse_relations(retriever: Retriever):
+    [fact] = retriever.facts("What depends on ollama?")
+    assert fact.startswith("component:default/ollama (Ollama):")
+    assert "is a dependency of component:default/ollama-web-ui" in fact
+    assert "depends on resource:default/mistral-7b" in fact
+    assert "owned by group:default/open-source" in fact
+
+
+def test_keyword_index_follows_incremental_ingests(kb: KnowledgeBase, tmp_path: Path):
+    def doc(name: str, text: str) -> Document:
+        return Document(
+            id=f"component:default/{name}",
+            text=text,
+            metadata={"entity": f"component:default/{name}", "name": name, "chunk": "entity", "kind": "component"},
+        )
+
+    retriever = Retriever(kb)
+    retriever.index = CatalogIndex(kb, check_interval=0)
+    kb.sync("s", [doc("alpha", "Alpha service renders invoices")])
+    assert retriever.retrieve("zebra-sync", k=1)[0].entity == "component:default/alpha"  # the only one
+    kb.sync("s", [doc("alpha", "Alpha service renders invoices"), doc("zebra-sync", "Copies data nightly")])
+    assert retriever.retrieve("what is zebra-sync", k=1)[0].entity == "component:default/zebra-sync"
+    kb.sync("s", [doc("zebra-sync", "Copies data nightly")])
+    assert {h.entity for h in retriever.retrieve("alpha invoices", k=5)} == {"component:default/zebra-sync"}
+
+
+def run_eval(data_dir: Path, questions: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env.update({"ASSISTANT_DATA_DIR": str(data_dir), "ASSISTANT_COLLECTION": "assistant-test"})
+    return subprocess.run(
+        [str(BIN / "assistant"), "eval", "--questions", str(questions), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+# The targets of the retrieval issue that this retriever meets; the build fails below them.
+# (MRR on the dev set is 0.967: one question, "Which frontend talks to the Ollama backend?", ranks its
+# answer third. See the README's retrieval section.)
+@pytest.mark.parametrize(("k", "min_recall", "min_mrr"), [(1, 0.95, 0.95), (5, 1.0, 0.965)])
+def test_dev_question_set_meets_the_targets(fixture_data_dir: Path, k: int, min_recall: float, min_mrr: float):
+    result = run_eval(
+        fixture_data_dir,
+        SHARED / "eval" / "backchat-dev.jsonl",
+        "--k",
+        str(k),
+        "--json",
+        "--min-recall",
+        str(min_recall),
+        "--min-mrr",
+        str(min_mrr),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["questions"] == 20 and report["k"] == k
+    assert {"recall_at_k", "mrr", "misses"} <= set(report)
+
+
+def test_sample_question_set_meets_the_targets(sample_retriever: Retriever, tmp_path: Path):
+    from assistant.evaluation import evaluate, load_questions
+
+    report = evaluate(sample_retriever.retrieve, load_questions(REPO / "eval" / "lumen-freight.jsonl"), 5)
+    assert report.recall_at_k == 1.0
+    assert report.recall_at_1 >= 0.95 and report.mrr >= 0.97, report.misses
+
+
+def test_eval_below_target_fails_and_lists_misses(fixture_data_dir: Path, tmp_path: Path):
+    questions = tmp_path / "hard.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "question": "Who owns the backchat-plugin component?",
+                "expected": [{"entity": "component:default/does-not-exist"}],
+            }
+        )
+        + "\n"
+    )
+    result = run_eval(fixture_data_dir, questions, "--k", "3", "--min-recall", "0.5")
+    assert result.returncode == 1
+    assert "missed: Who owns the backchat-plugin component?" in result.stdout
+    assert "below target" in result.stderr
+
+
+def test_malformed_question_file_names_the_line(fixture_data_dir: Path, tmp_path: Path):
+    questions = tmp_path / "bad.jsonl"
+    questions.write_text('{"question": "ok", "expected": [{"entity": "component:default/x"}]}\n{"question": \n')
+    result = run_eval(fixture_data_dir, questions)
+    assert result.returncode == 2 and "bad.jsonl:2" in result.stderr
