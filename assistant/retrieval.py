@@ -132,6 +132,8 @@ class CatalogSnapshot:
     label_pattern: re.Pattern[str] | None = None
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)
+    entity_of: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
     @classmethod
     def build(cls, generation: str, chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> CatalogSnapshot:
@@ -148,6 +150,8 @@ class CatalogSnapshot:
             corpus.append(tokenize(" ".join([text, *extra, *tags])))
             if metadata.get("chunk") == ENTITY:
                 snapshot._add_entity(metadata)
+        snapshot.position = {doc_id: n for n, doc_id in enumerate(snapshot.ids)}
+        snapshot.entity_of = np.array([str(m.get("entity", "")) for m in snapshot.metadatas], dtype=object)
         if corpus:
             snapshot.bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B)
             snapshot.bm25.index(corpus, show_progress=False)
@@ -239,11 +243,10 @@ class Retriever:
         vector = self.kb.embedder.embed_query(question)
         dense = {hit.id: hit for hit in self.kb.search_by_vector(vector, self.candidates, where)}
         lexical = snapshot.bm25_scores(question)
-        position = {doc_id: n for n, doc_id in enumerate(snapshot.ids)}
-        if allowed is not None:
-            keep = np.array([str(m.get("entity")) in allowed for m in snapshot.metadatas], dtype=bool)
-            lexical = np.where(keep, lexical, 0.0) if len(keep) else lexical
-        top_lexical = [snapshot.ids[i] for i in np.argsort(-lexical)[: self.candidates] if lexical[i] > 0]
+        position = snapshot.position
+        if allowed is not None and len(lexical):
+            lexical = np.where(np.isin(snapshot.entity_of, list(allowed)), lexical, 0.0)
+        top_lexical = [snapshot.ids[i] for i in top_indices(lexical, self.candidates)]
         missing = [doc_id for doc_id in top_lexical if doc_id not in dense]
         query = np.asarray(vector)
         cosine = {doc_id: hit.score for doc_id, hit in dense.items()}
@@ -308,6 +311,12 @@ class Retriever:
         chunks = self.kb.get(where={"$and": [{"entity": entity}, {"chunk": DEFINITION}]})
         chunks.sort(key=lambda hit: int(hit.metadata.get("part", 0)))
         return "\n".join(hit.text.split(":\n", 1)[-1] for hit in chunks)
+
+
+def top_indices(scores: np.ndarray, n: int) -> list[int]:
+    """Indices of the `n` highest positive scores, best first, without sorting the whole array."""
+    candidates = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
+    return [int(i) for i in candidates[np.argsort(-scores[candidates])] if scores[i] > 0]
 
 
 def best_per_source(hits: Iterable[Hit], k: int) -> list[Hit]:
