@@ -78,8 +78,20 @@ def quality(embedder: Embedder) -> None:
             print(f"  {'ratio hybrid/baseline':<24} {ratios}")
 
 
-WORDS = ["amber", "atlas", "beacon", "cedar", "comet", "delta", "ember", "falcon", "fjord", "garnet", "harbor", "helix", "indigo", "jasper", "kestrel", "lagoon", "lumen", "maple", "meadow", "nebula", "onyx", "orchid", "pioneer", "quartz", "raven", "sable", "sierra", "summit", "talon", "tundra", "umber", "vector", "willow", "zephyr", "anchor", "bramble", "cobalt", "dune", "eclipse", "fern", "glacier", "hollow", "iris", "juniper", "kelp", "lotus", "mosaic", "nimbus", "opal", "prism", "quill", "ridge", "spruce", "thistle", "vale", "wren", "yarrow", "zinc", "badger", "canyon", "dahlia", "egret", "flint", "grove", "heron", "ivy", "jade", "kiln", "larch", "mantis", "nectar", "oriel", "pebble", "quiver", "rook", "saffron", "tansy", "upland", "violet", "walnut"]
-TOPICS = ["deployment", "rollback", "canary", "metrics", "alerting", "dashboards", "retries", "timeouts", "caching", "sharding", "backups", "restores", "migrations", "schemas", "tokens", "secrets", "certificates", "quotas", "throttling", "pagination", "webhooks", "batching", "indexing", "replication", "failover", "tracing", "logging", "profiling", "onboarding", "runbooks", "releases", "feature-flags"]
+WORDS = (  # noqa: SIM905 - a word list reads better as text
+    "amber atlas beacon cedar comet delta ember falcon fjord garnet harbor helix indigo jasper kestrel "
+    "lagoon lumen maple meadow nebula onyx orchid pioneer quartz raven sable sierra summit talon tundra "
+    "umber vector willow zephyr anchor bramble cobalt dune eclipse fern glacier hollow iris juniper kelp "
+    "lotus mosaic nimbus opal prism quill ridge spruce thistle vale wren yarrow zinc badger canyon dahlia "
+    "egret flint grove heron ivy jade kiln larch mantis nectar oriel pebble quiver rook saffron tansy "
+    "upland violet walnut"
+).split()
+TOPICS = (  # noqa: SIM905 - a word list reads better as text
+    "deployment rollback canary metrics alerting dashboards retries timeouts caching sharding backups "
+    "restores migrations schemas tokens secrets certificates quotas throttling pagination webhooks "
+    "batching indexing replication failover tracing logging profiling onboarding runbooks releases "
+    "feature-flags"
+).split()
 
 
 def synthetic_catalog(entities: int, chunks: int, seed: int) -> tuple[list[Document], list[tuple[str, str]]]:
