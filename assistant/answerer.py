@@ -40,6 +40,7 @@ class ErrorEvent:
     code: str
     message: str
     type: str = "error"
+    error: LLMError | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,8 @@ class Question:
     entity: str | None = None
     k: int | None = None
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    client_system: str | None = None  # a chat client's own system message, kept after ours
+    retrieval: bool = True  # False for housekeeping requests (a chat UI asking for a title)
 
 
 class Answerer:
@@ -92,7 +95,9 @@ class Answerer:
         """Raise before any work for requests that cannot be answered (front doors map these to 4xx)."""
         if not question.text.strip():
             raise InvalidRequest("the question is empty")
-        if len(question.text) > self.max_question_chars:
+        # Housekeeping requests (a chat UI asking for a title) quote the whole chat: the compatible
+        # endpoints bound those by their request limits instead.
+        if question.retrieval and len(question.text) > self.max_question_chars:
             raise QuestionTooLong(
                 f"the question has {len(question.text)} characters; the limit is {self.max_question_chars} "
                 "(ASSISTANT_MAX_QUESTION_CHARS)"
@@ -135,7 +140,7 @@ class Answerer:
 
     async def sources_for(self, question: Question, template: PromptTemplate) -> list[Source]:
         """The retrieved sources, or none for templates that do not use retrieval."""
-        if not template.retrieval:
+        if not template.retrieval or not question.retrieval:
             return []
         # Embedding is CPU work: keep it off the event loop so other streams keep flowing.
         return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
@@ -151,7 +156,14 @@ class Answerer:
             else []
         )
         return self.prompts.render(
-            template.name, question.text, context, history, facts=facts, entity_scope=question.entity, catalog=catalog
+            template.name,
+            question.text,
+            context,
+            history,
+            facts=facts,
+            entity_scope=question.entity,
+            catalog=catalog,
+            extra_system=question.client_system,
         )
 
     async def answer(self, question: Question) -> AsyncIterator[AnswerEvent]:
@@ -187,7 +199,7 @@ class Answerer:
         except LLMError as failure:
             error = failure
             log.warning("answer failed: %s", failure.message)
-            yield ErrorEvent(failure.code, failure.message)
+            yield ErrorEvent(failure.code, failure.message, error=failure)
         record = {
             "question": question.text,
             "answer": "".join(pieces).strip(),

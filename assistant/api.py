@@ -21,8 +21,9 @@ from assistant.answerer import (
     SourcesEvent,
     TokenEvent,
 )
+from assistant.compat import http_status
 from assistant.core import Core
-from assistant.errors import AssistantError, ConfigError, InvalidRequest, QuestionTooLong
+from assistant.errors import AssistantError
 
 
 @dataclass
@@ -62,14 +63,7 @@ def event_payload(event: AnswerEvent) -> dict[str, Any]:
 
 def error_response(request: Request[Any, Any, Any], error: AssistantError) -> Response[dict[str, Any]]:
     """One error shape for the assistant's own API: {"error": {"code", "message"}}."""
-    status = (
-        413
-        if isinstance(error, QuestionTooLong)
-        else 422
-        if isinstance(error, InvalidRequest)
-        else (503 if not isinstance(error, ConfigError) else 500)
-    )
-    return Response({"error": {"code": error.code, "message": error.message}}, status_code=status)
+    return Response({"error": {"code": error.code, "message": error.message}}, status_code=http_status(error))
 
 
 class ChatController(Controller):

@@ -19,6 +19,8 @@ from assistant import __version__
 from assistant.api import api_dependencies, error_response, route_handlers
 from assistant.core import Core, build_core
 from assistant.errors import AssistantError
+from assistant.ollama_api import OllamaController
+from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -73,7 +75,7 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
 
 def create_app(settings: Settings, core: Core | None = None, chat_page: bool = True) -> Litestar:
     core = core or build_core(settings)
-    handlers: list[Any] = list(route_handlers)
+    handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController]
     lifespan: list[Any] = []
     if chat_page:
         page_handler, page_lifespan = _mount_chat_page(core)
@@ -83,6 +85,7 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
         route_handlers=handlers,
         dependencies=api_dependencies(core),
         exception_handlers={AssistantError: error_response},
+        request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),
     )

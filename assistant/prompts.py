@@ -275,6 +275,7 @@ class PromptLibrary:
         facts: Sequence[str] = (),
         entity_scope: str | None = None,
         catalog: dict[str, list[str]] | None = None,
+        extra_system: str | None = None,
     ) -> RenderedPrompt:
         template = self.get(name)
         source_fields = dict.fromkeys(("entity", "title", "page", "section", "url", "text", "definition"))
@@ -294,7 +295,11 @@ class PromptLibrary:
             except jinja2.TemplateError as error:
                 raise PromptError(f"{template.file}: cannot render block {name}: {error}") from None
 
-        messages: list[ChatMessage] = [{"role": "system", "content": block("system")}]
+        system = block("system")
+        if extra_system and extra_system.strip():
+            # A chat client's own system message: kept, but after ours, so ours still frames the rules.
+            system += "\n\nThe user's chat application adds these instructions:\n" + extra_system.strip()
+        messages: list[ChatMessage] = [{"role": "system", "content": system}]
         messages += variables["history"]
         messages.append({"role": "user", "content": block("user")})
         has_completion = "completion" in template.body.blocks

@@ -107,6 +107,16 @@ class Settings(BaseSettings):
     backends: list[BackendConfig] = Field(default_factory=list)
     default_backend: str = "default"
 
+    # OpenAI- and Ollama-compatible endpoints
+    api_keys: list[SecretStr] = Field(default_factory=list, description="Bearer keys for /v1 and /ollama; none = open")
+    model_name: str = Field(default="backstage-assistant", description="Model id of the default prompt")
+    model_aliases: dict[str, str] = Field(
+        default_factory=dict, description="Extra model ids and the prompt each means, e.g. gpt-3.5-turbo: catalog-qa"
+    )
+    append_sources: bool = Field(default=True, description="Append a markdown list of sources to answers")
+    max_messages: int = Field(default=100, ge=1, description="Most messages one compatible request may carry")
+    max_request_chars: int = Field(default=200_000, ge=100, description="Most characters in all its messages")
+
     # Service
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

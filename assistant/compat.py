@@ -1,0 +1,197 @@
+"""What the OpenAI- and Ollama-compatible endpoints share: from a chat client's request to a `Question`.
+
+Chat frontends (Open WebUI, Chatbot UI, Big-AGI, LibreChat) send the whole conversation each time; the last
+user message is the question, earlier turns are the history, and a client's own system message is kept
+after ours. Model ids name prompt templates: `backstage-assistant` is the default one, `backstage/NAME`
+any template, plus configured aliases for clients that insist on a name such as `gpt-3.5-turbo`.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.answerer import Answerer, AnswerEvent, ErrorEvent, Question, SourcesEvent
+from assistant.documents import Source
+from assistant.errors import (
+    AssistantError,
+    BackendFailed,
+    BackendTimeout,
+    BackendUnreachable,
+    InvalidRequest,
+    ModelNotFound,
+    QuestionTooLong,
+)
+from assistant.llm.base import GenerationOptions
+from assistant.prompts import ChatMessage, PromptLibrary
+from assistant.settings import Settings
+
+MODEL_PREFIX = "backstage/"
+SOURCES_HEADING = "\n\n---\n**Sources**\n"
+# Open WebUI asks the model for a title, tags and follow-ups with messages starting like this.
+TASK_MARKER = "### Task:"
+
+
+class Unauthorized(AssistantError):
+    code = "invalid_api_key"
+
+
+class RequestTooLarge(InvalidRequest):
+    code = "request_too_large"
+
+
+class UnknownModel(InvalidRequest):
+    code = "model_not_found"
+
+
+def http_status(error: AssistantError) -> int:
+    """One status per error kind, for every front door."""
+    if isinstance(error, Unauthorized):
+        return 401
+    if isinstance(error, QuestionTooLong | RequestTooLarge):
+        return 413
+    if isinstance(error, UnknownModel | ModelNotFound):
+        return 404
+    if isinstance(error, InvalidRequest):
+        return 422
+    if isinstance(error, BackendUnreachable):
+        return 503
+    if isinstance(error, BackendTimeout):
+        return 504
+    if isinstance(error, BackendFailed):
+        return 502
+    return 500
+
+
+def check_api_key(authorization: str | None, settings: Settings) -> None:
+    """With keys configured, only `Authorization: Bearer <key>` of one of them gets through."""
+    if not settings.api_keys:
+        return
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    if not any(hmac.compare_digest(token, key.get_secret_value()) for key in settings.api_keys):
+        raise Unauthorized("missing or wrong API key: send Authorization: Bearer <key>")
+
+
+def text_of(content: Any) -> str:
+    """Message content as text: a string, or OpenAI's list of parts (text parts kept, images dropped)."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
+    return ""
+
+
+def strip_sources(text: str) -> str:
+    """Our own appended sources list is not part of the conversation the model should see."""
+    return text.split(SOURCES_HEADING)[0].rstrip()
+
+
+@dataclass
+class ModelCatalog:
+    prompts: PromptLibrary
+    settings: Settings
+
+    def ids(self) -> list[str]:
+        names = [self.settings.model_name] + [MODEL_PREFIX + name for name in self.prompts.names()]
+        return names + [alias for alias in self.settings.model_aliases if alias not in names]
+
+    def template_for(self, model: str | None) -> str:
+        requested = (model or self.settings.model_name).strip()
+        name = requested.removesuffix(":latest")
+        if name == self.settings.model_name:
+            return self.settings.default_prompt
+        if name in self.settings.model_aliases:
+            return self.settings.model_aliases[name]
+        if name.startswith(MODEL_PREFIX) and name.removeprefix(MODEL_PREFIX) in self.prompts.names():
+            return name.removeprefix(MODEL_PREFIX)
+        raise UnknownModel(f"no model '{requested}'; available: {', '.join(self.ids())}")
+
+
+def question_from_messages(
+    messages: Any,
+    model: str | None,
+    catalog: ModelCatalog,
+    options: GenerationOptions,
+) -> Question:
+    """Validate a chat request's messages and turn them into the pipeline's question."""
+    settings = catalog.settings
+    if not isinstance(messages, list) or not messages:
+        raise InvalidRequest("'messages' must be a non-empty list")
+    if len(messages) > settings.max_messages:
+        raise RequestTooLarge(f"{len(messages)} messages; the limit is {settings.max_messages}")
+    turns: list[ChatMessage] = []
+    system_parts: list[str] = []
+    total = 0
+    for message in messages:
+        if not isinstance(message, dict):
+            raise InvalidRequest("each message must be an object with 'role' and 'content'")
+        text = text_of(message.get("content"))
+        total += len(text)
+        role = message.get("role")
+        if role in ("system", "developer"):
+            system_parts.append(text)
+        elif role in ("user", "assistant") and text.strip():
+            turns.append({"role": role, "content": strip_sources(text) if role == "assistant" else text})
+    if total > settings.max_request_chars:
+        raise RequestTooLarge(f"the messages hold {total} characters; the limit is {settings.max_request_chars}")
+    if not turns or turns[-1]["role"] != "user":
+        raise InvalidRequest("the last message must be the user's question")
+    question = turns[-1]["content"]
+    housekeeping = question.lstrip().startswith(TASK_MARKER)
+    prompt = catalog.template_for(model)
+    if housekeeping and "general" in catalog.prompts.names():
+        prompt = "general"  # a title or tags for the chat: no catalog rules, no retrieval
+    return Question(
+        question,
+        history=turns[:-1],
+        prompt=prompt,
+        client_system="\n\n".join(part for part in system_parts if part.strip()) or None,
+        retrieval=not housekeeping,
+        options=options,
+    )
+
+
+async def start_answer(
+    answerer: Answerer, question: Question
+) -> tuple[list[Source], list[AnswerEvent], AsyncIterator[AnswerEvent]]:
+    """Run the pipeline up to its first token, so a backend that fails at once becomes an HTTP error.
+
+    Returns the sources, the events read so far (after the sources), and the rest of the stream.
+    """
+    answerer.validate(question)
+    events = answerer.answer(question)
+    sources: list[Source] = []
+    buffered: list[AnswerEvent] = []
+    async for event in events:
+        if isinstance(event, SourcesEvent):
+            sources = event.sources
+            continue
+        if isinstance(event, ErrorEvent) and event.error is not None:
+            await events.aclose()
+            raise event.error
+        buffered.append(event)
+        break
+    return sources, buffered, events
+
+
+async def replay(buffered: list[AnswerEvent], rest: AsyncIterator[AnswerEvent]) -> AsyncIterator[AnswerEvent]:
+    for event in buffered:
+        yield event
+    async for event in rest:
+        yield event
+
+
+def sources_markdown(sources: Sequence[Source]) -> str:
+    if not sources:
+        return ""
+    lines = [f"{n}. [{source.title}]({source.url})" for n, source in enumerate(sources, 1)]
+    return SOURCES_HEADING + "\n".join(lines)
+
+
+def error_body_openai(error: AssistantError) -> dict[str, Any]:
+    kind = "invalid_request_error" if http_status(error) < 500 else "server_error"
+    if isinstance(error, Unauthorized):
+        kind = "authentication_error"
+    return {"error": {"message": error.message, "type": kind, "param": None, "code": error.code}}
