@@ -165,6 +165,51 @@ def ask(
         raise typer.Exit(1)
 
 
+@app.command()
+def backends(as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False) -> None:
+    """Configured LLM backends: reachable or not, version and models. Exit 1 if the default one is down."""
+    from assistant.llm.registry import BackendRegistry
+
+    settings = _settings()
+    registry = BackendRegistry.from_settings(settings)
+
+    async def check() -> list[Any]:
+        return list(await asyncio.gather(*(backend.health() for backend in registry.all())))
+
+    healths = asyncio.run(check())
+    rows = []
+    for backend, health in zip(registry.all(), healths, strict=True):
+        rows.append(
+            {
+                **health.to_dict(),
+                "default": backend.name == registry.default,
+                "base_url": backend.config.base_url,
+                "model": backend.default_model,
+                "style": backend.style,
+            }
+        )
+    if as_json:
+        typer.echo(json.dumps({"backends": rows}, indent=2))
+    else:
+        for row in rows:
+            state = (
+                typer.style("up  ", fg=typer.colors.GREEN) if row["ok"] else typer.style("DOWN", fg=typer.colors.RED)
+            )
+            mark = "*" if row["default"] else " "
+            where = row["base_url"] or "in-process"
+            typer.echo(
+                f"{mark} {row['name']:<14} {state} {row['type']:<9} {where}  model {row['model']} ({row['style']})"
+            )
+            if row["version"]:
+                typer.echo(f"    version: {row['version']}")
+            if row["models"]:
+                typer.echo(f"    models:  {', '.join(row['models'][:20])}")
+            if row["detail"]:
+                typer.echo(f"    {row['detail']}")
+    if not next(row["ok"] for row in rows if row["default"]):
+        raise typer.Exit(1)
+
+
 @app.command("eval")
 def evaluate_retrieval(
     questions: Annotated[Path, typer.Option("--questions", "-q", help="JSONL question set (question, expected)")],

@@ -48,9 +48,17 @@ class BackendConfig(BaseModel):
     max_tokens: int = Field(default=512, ge=1, le=32768)
     context_size: int = Field(default=4096, ge=256, le=262144)
     threads: int | None = Field(default=None, ge=1)
-    timeout_seconds: float = Field(default=120, gt=0, description="Whole answer")
+    timeout_seconds: float = Field(default=300, gt=0, description="Whole answer")
+    first_token_timeout_seconds: float = Field(default=120, gt=0, description="Until the first token arrives")
     connect_timeout_seconds: float = Field(default=5, gt=0)
-    keep_alive: str | None = None
+    keep_alive: str | None = Field(default=None, description="Ollama: how long the model stays loaded")
+    # Quirks of OpenAI-compatible servers, as configuration rather than code forks:
+    models: list[str] | None = Field(
+        default=None, description="Models to offer instead of asking the server (no or wrong /models listing)"
+    )
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = Field(
+        default="max_tokens", description="llama.cpp, vLLM and most local servers read max_tokens"
+    )
 
     @model_validator(mode="after")
     def _needs_url(self) -> BackendConfig:

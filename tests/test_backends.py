@@ -151,12 +151,12 @@ async def test_ollama_health_reports_version_and_models(ollama_url: str):
 
 
 async def test_ollama_unknown_model_says_so(ollama_url: str, prompt: RenderedPrompt):
-    with pytest.raises(ModelNotFound, match="not found"):
+    with pytest.raises(ModelNotFound, match=r"no model 'llama9:latest'; available: backchat-test:latest"):
         await collect(ollama(ollama_url), prompt, model="llama9:latest")
 
 
 async def test_ollama_slow_first_token_times_out(ollama_url: str, prompt: RenderedPrompt):
-    backend = ollama(ollama_url, timeout_seconds=1)
+    backend = ollama(ollama_url, first_token_timeout_seconds=1)
     with pytest.raises(BackendTimeout, match="before the first token"):
         await collect(backend, prompt, model=ollama_server.SLOW_MODEL)
 

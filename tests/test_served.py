@@ -57,7 +57,9 @@ def test_chat_page_answers_with_sources(served: str):
     from gradio_client import Client
 
     client = Client(served + "/", verbose=False, download_files=False)
-    job = client.submit("Who owns the backchat-plugin component?", "catalog-qa", "default", api_name="/chat")
+    job = client.submit(
+        "Who owns the backchat-plugin component?", "catalog-qa", "default", "gemma-3-270m-q4_k_m", api_name="/chat"
+    )
     updates = list(job)
     final = job.result(timeout=120)
     assert len(updates) > 2, "the page should receive the answer as it streams"

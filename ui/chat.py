@@ -59,8 +59,12 @@ def history_messages(history: Sequence[dict[str, Any]]) -> list[ChatMessage]:
 
 
 def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: BackendRegistry) -> gr.Blocks:
-    async def respond(message: str, history: list[dict[str, Any]], prompt: str, backend: str) -> AsyncIterator[str]:
-        question = Question(message, history=history_messages(history), prompt=prompt, backend=backend)
+    async def respond(
+        message: str, history: list[dict[str, Any]], prompt: str, backend: str, model: str | None
+    ) -> AsyncIterator[str]:
+        question = Question(
+            message, history=history_messages(history), prompt=prompt, backend=backend, model=model or None
+        )
         answer, sources_md = "", ""
         try:
             async for event in answerer.answer(question):
@@ -84,11 +88,24 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
         label="Prompt",
     )
     backend_picker = gr.Dropdown(choices=backends.names(), value=backends.default, label="Backend")
-    return gr.ChatInterface(
+    default_model = backends.get().default_model
+    model_picker = gr.Dropdown(choices=[default_model], value=default_model, label="Model", allow_custom_value=True)
+
+    async def models_of(backend: str) -> Any:
+        """The chosen backend's models; its default model when the server cannot list them."""
+        chosen = backends.get(backend)
+        try:
+            names = await chosen.models()
+        except Exception:  # a backend that is down still keeps its configured default
+            names = []
+        choices = list(dict.fromkeys([chosen.default_model, *names]))
+        return gr.Dropdown(choices=choices, value=chosen.default_model)
+
+    page = gr.ChatInterface(
         respond,
-        additional_inputs=[prompt_picker, backend_picker],
+        additional_inputs=[prompt_picker, backend_picker, model_picker],
         additional_inputs_accordion=gr.Accordion("Settings", open=False),
-        examples=[[example, answerer.default_prompt, backends.default] for example in EXAMPLES],
+        examples=[[example, answerer.default_prompt, backends.default, default_model] for example in EXAMPLES],
         title="Backstage Assistant",
         description="Ask about the software catalog and TechDocs. Sources open in a new tab.",
         chatbot=gr.Chatbot(
@@ -99,3 +116,6 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
         api_name="chat",
         api_visibility="undocumented",
     )
+    with page:
+        backend_picker.change(models_of, inputs=backend_picker, outputs=model_picker, api_visibility="private")
+    return page

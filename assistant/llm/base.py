@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.errors import BackendTimeout, LLMError
+from assistant.errors import BackendFailed, BackendTimeout, BackendUnreachable, LLMError, ModelNotFound
 from assistant.prompts import RenderedPrompt
 from assistant.settings import BackendConfig
 
@@ -68,6 +68,16 @@ class LLMBackend(ABC):
     async def models(self) -> list[str]:
         """Models this backend can serve."""
 
+    async def _with_available_models(self, error: ModelNotFound, model: str) -> ModelNotFound:
+        """Name the models that do exist, when the server can tell."""
+        try:
+            async with asyncio.timeout(self.config.connect_timeout_seconds):
+                available = await self.models()
+        except Exception:  # the listing is a courtesy; the original error stands
+            return error
+        listing = ", ".join(available) if available else "none"
+        return ModelNotFound(f"{self.describe()} has no model '{model}'; available: {listing}")
+
     @abstractmethod
     async def health(self) -> BackendHealth: ...
 
@@ -101,7 +111,8 @@ class LLMBackend(ABC):
         received_any = False
         try:
             while True:
-                remaining = self.config.timeout_seconds - (time.monotonic() - started)
+                limit = self.config.timeout_seconds if received_any else self.config.first_token_timeout_seconds
+                remaining = min(limit, self.config.timeout_seconds) - (time.monotonic() - started)
                 if remaining <= 0:
                     raise TimeoutError
                 try:
@@ -113,10 +124,15 @@ class LLMBackend(ABC):
                     received_any = True
                     yield piece
         except TimeoutError:
-            when = "mid-answer" if received_any else "before the first token"
+            if received_any:
+                raise BackendTimeout(
+                    f"{self.describe()} did not finish within {self.config.timeout_seconds:g} s; "
+                    "the answer so far is kept (raise timeout_seconds or lower max_tokens)"
+                ) from None
             raise BackendTimeout(
-                f"{self.describe()} timed out {when} after {self.config.timeout_seconds:g} s; "
-                "raise timeout_seconds or use a smaller model"
+                f"{self.describe()} sent nothing within {self.config.first_token_timeout_seconds:g} s "
+                "(timed out before the first token: the model may still be loading; raise "
+                "first_token_timeout_seconds or use a smaller model)"
             ) from None
         except LLMError:
             raise
@@ -124,6 +140,11 @@ class LLMBackend(ABC):
             translated = self.translate_error(error)
             if translated is None:
                 raise
+            if isinstance(translated, ModelNotFound):
+                translated = await self._with_available_models(translated, model)
+            if received_any and isinstance(translated, BackendUnreachable):
+                # It answered, then went away: the answer was cut, the server is not simply down.
+                translated = BackendFailed(f"{self.describe()} cut the answer off mid-stream ({translated.message})")
             raise translated from error
         finally:
             closer = getattr(iterator, "aclose", None)

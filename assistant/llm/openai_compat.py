@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 from assistant.errors import BackendFailed, BackendTimeout, BackendUnreachable, LLMError, ModelNotFound
 from assistant.llm.base import BackendHealth, GenerationOptions, LLMBackend
-from assistant.llm.http_errors import get_json, translate_httpx
+from assistant.llm.http_errors import get_json, probe, translate_httpx
 from assistant.prompts import RenderedPrompt
 
 
@@ -17,6 +17,8 @@ class OpenAICompatibleBackend(LLMBackend):
         return self.config.api_key.get_secret_value() if self.config.api_key else "not-needed"
 
     async def models(self) -> list[str]:
+        if self.config.models is not None:
+            return list(self.config.models)
         data = await get_json(
             str(self.config.base_url),
             "/models",
@@ -28,7 +30,12 @@ class OpenAICompatibleBackend(LLMBackend):
     async def health(self) -> BackendHealth:
         health = BackendHealth(self.name, self.type, ok=False)
         try:
-            health.models = await self.models()
+            if self.config.models is None:
+                health.models = await self.models()
+            else:  # the listing is missing or wrong on this server: any HTTP answer shows it is up
+                status = await probe(str(self.config.base_url), "/models", self.config.connect_timeout_seconds)
+                health.models = list(self.config.models)
+                health.detail = f"models from configuration (the server's /models answered {status})"
             health.ok = True
         except Exception as error:
             translated = self.translate_error(error)
@@ -53,8 +60,9 @@ class OpenAICompatibleBackend(LLMBackend):
             return
         from langchain_openai import ChatOpenAI
 
-        # ChatOpenAI sends max_completion_tokens, which llama.cpp's server and others ignore: send max_tokens.
-        chat = ChatOpenAI(**common, streaming=True, extra_body={"max_tokens": options.max_tokens})
+        # ChatOpenAI sends max_completion_tokens, which llama.cpp's server and others ignore: send the field
+        # this server reads.
+        chat = ChatOpenAI(**common, streaming=True, extra_body={self.config.max_tokens_field: options.max_tokens})
         lc_messages = [(m["role"], m["content"]) for m in prompt.messages]
         async for chunk in chat.astream(lc_messages, stop=list(options.stop) or None):
             if isinstance(chunk.content, str):
