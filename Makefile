@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 SAMPLE ?= examples
 
-.PHONY: install run ingest serve test lint format bench clean
+.PHONY: install run ingest serve test lint format bench clean chromium
 
 $(VENV)/.installed: pyproject.toml scripts/install-llamacpp.sh
 	$(PYTHON) -m venv $(VENV)
@@ -27,12 +27,24 @@ ingest: install
 serve: install
 	$(BIN)/assistant serve
 
-## Lint, check the shipped prompts, and run every test (real Chroma, MiniLM, llama.cpp, HTTP)
-test: install
+## The browser tests drive Debian's chromium (Playwright never downloads a browser of its own here)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+## Lint, check the shipped prompts, and run every test (real Chroma, MiniLM, llama.cpp, HTTP, Chromium)
+test: install chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/assistant prompts check
 	$(BIN)/python -m pytest
+
+## Benchmarks: retrieval quality and latency at 10k entities / 50k chunks, then streaming overhead
+bench: install
+	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/stream_overhead.py
 
 lint: install
 	$(BIN)/ruff check .

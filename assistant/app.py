@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
 
 from litestar import Litestar, asgi
 from litestar.openapi import OpenAPIConfig
-from litestar.types import Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
 from assistant.api import api_dependencies, error_response, route_handlers
@@ -24,6 +25,74 @@ from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+def frame_ancestors(sources: list[str]) -> Any:
+    """Every response says which origins may frame it (Backstage), and none says X-Frame-Options: DENY."""
+    policy = ("frame-ancestors " + " ".join(sources)).encode()
+    dropped = {b"x-frame-options", b"content-security-policy"}
+
+    def middleware_factory(app: ASGIApp) -> ASGIApp:
+        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] != "http":
+                await app(scope, receive, send)
+                return
+
+            async def send_with_policy(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dropped]
+                    message = {**message, "headers": [*headers, (b"content-security-policy", policy)]}
+                await send(message)
+
+            await app(scope, receive, send_with_policy)
+
+        return middleware
+
+    return middleware_factory
+
+
+def with_head_script(app: ASGIApp, snippet: str) -> ASGIApp:
+    """Put `snippet` first in the page's <head>, before Gradio's own scripts.
+
+    Gradio adds its `head` option from JavaScript once its config has loaded: too late for a script that
+    must run before Gradio touches localStorage. Only the page itself (a GET for HTML) is rewritten.
+    """
+    marker = b"<head>"
+    payload = snippet.encode()
+
+    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
+        root = str(scope.get("root_path") or "")
+        path = str(scope.get("path", "")).removeprefix(root)
+        if scope["type"] != "http" or scope.get("method") != "GET" or path not in ("", "/"):
+            await app(scope, receive, send)
+            return
+        # Ask for an uncompressed page so it can be edited; it is small.
+        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"]
+        start: dict[str, Any] = {}
+        body = bytearray()
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+                return
+            if message["type"] != "http.response.body":
+                await send(message)
+                return
+            body.extend(message.get("body", b""))
+            if message.get("more_body"):
+                return
+            content = bytes(body)
+            kinds = [v for k, v in start.get("headers", []) if k.lower() == b"content-type"]
+            if kinds and kinds[0].startswith(b"text/html") and marker in content:
+                content = content.replace(marker, marker + payload, 1)
+            out = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+            out.append((b"content-length", str(len(content)).encode()))
+            await send({**start, "headers": out})
+            await send({"type": "http.response.body", "body": content, "more_body": False})
+
+        await app({**scope, "headers": headers}, receive, capture)  # type: ignore[arg-type]
+
+    return wrapped
 
 
 def _unmounted_scope(scope: Scope) -> Scope:
@@ -48,7 +117,7 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
     import fastapi
     import gradio as gr
 
-    from ui.chat import CSS, build_chat_page
+    from ui.chat import CSS, HEAD, backstage_theme, build_chat_page
 
     page = build_chat_page(core.answerer, core.prompts, core.backends)
     gradio_app = gr.mount_gradio_app(
@@ -59,11 +128,14 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
         root_path=core.settings.root_path or None,
         run_history=False,
         css=CSS,
+        theme=backstage_theme(),
     )
+
+    page_app = with_head_script(gradio_app, HEAD)
 
     @asgi("/", is_mount=True, copy_scope=True, include_in_schema=False)
     async def chat_page(scope: Scope, receive: Receive, send: Send) -> None:
-        await gradio_app(_unmounted_scope(scope), receive, send)
+        await page_app(_unmounted_scope(scope), receive, send)
 
     @contextlib.asynccontextmanager
     async def gradio_lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -71,6 +143,25 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
             yield
 
     return chat_page, gradio_lifespan
+
+
+def _warm_up(core: Core) -> Any:
+    """Build the keyword index and load the embedder in the background at start (seconds on a big catalog),
+    so the first question does not pay for it; the service answers health checks meanwhile."""
+
+    @contextlib.asynccontextmanager
+    async def warm(_: Litestar) -> AsyncIterator[None]:
+        def work() -> None:
+            try:
+                core.retriever.index.current()
+                core.kb.embedder.embed_query("warm up")
+            except Exception as error:  # a failed warm-up is retried by the first question
+                log.warning("warm-up failed: %s", error)
+
+        threading.Thread(target=work, name="warm-up", daemon=True).start()
+        yield
+
+    return warm
 
 
 def create_app(settings: Settings, core: Core | None = None, chat_page: bool = True) -> Litestar:
@@ -81,12 +172,14 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
         page_handler, page_lifespan = _mount_chat_page(core)
         handlers.append(page_handler)
         lifespan.append(page_lifespan)
+    lifespan.insert(0, _warm_up(core))
     app = Litestar(
         route_handlers=handlers,
         dependencies=api_dependencies(core),
         exception_handlers={AssistantError: error_response},
         request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,
+        middleware=[frame_ancestors(settings.frame_ancestors)],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),
     )
     app.state.core = core

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     root_path: str = Field(default="", description="Public path prefix when served behind a proxy")
+    frame_ancestors: list[str] = Field(
+        default_factory=lambda: ["'self'", "http://localhost:*", "http://127.0.0.1:*"],
+        description="Origins allowed to show the chat page in an iframe (Backstage)",
+    )
 
     @field_validator("backstage_url", "backstage_app_url", "chroma_url", "llm_base_url")
     @classmethod

@@ -21,3 +21,10 @@ def test_compose_runs_the_assistant_with_chroma_and_ollama():
     assert Path(REPO / "Dockerfile").is_file()
     for name in ("assistant-data", "chroma-data", "ollama-models"):
         assert name in compose["volumes"]
+
+
+def test_backstage_snippet_points_backchat_through_the_proxy():
+    config = yaml.safe_load((REPO / "backstage" / "app-config.backchat.yaml").read_text())
+    endpoint = config["proxy"]["endpoints"]["/assistant"]
+    assert endpoint["target"].startswith("http://") and endpoint["changeOrigin"] is True
+    assert "/api/proxy/assistant/" in config["ai_server"]["url"]

@@ -1,4 +1,4 @@
-"""The chat page: a Gradio ChatInterface over the Answerer, with sources under every answer.
+"""The chat page Backchat shows in its iframe: a Gradio ChatInterface over the Answerer.
 
 Imports only the core (answerer, prompt and backend listings); the app factory mounts it.
 """
@@ -6,6 +6,7 @@ Imports only the core (answerer, prompt and backend listings); the app factory m
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -15,22 +16,22 @@ from assistant.documents import Source
 from assistant.errors import AssistantError
 from assistant.llm.registry import BackendRegistry
 from assistant.prompts import ChatMessage, PromptLibrary
+from ui.suggestions import suggested_questions
+from ui.theme import CSS, backstage_theme
 
+HEAD = (Path(__file__).parent / "static" / "head.html").read_text(encoding="utf-8")
 SOURCES_MARKER = "\n\n---\n**Sources**"
 THINKING = "_Looking through the catalog…_"
-EXAMPLES = [
-    "Who owns the parcel-tracker component?",
-    "Which APIs does the billing system provide?",
-    "How do I run the parcel tracker locally?",
-]
-CSS = """
-footer { display: none !important; }
-.gradio-container { max-width: 100% !important; padding: 8px !important; }
-"""
+GREETING = (
+    "**Hi! I know this portal's software catalog and TechDocs.** Ask who owns what, how services fit "
+    "together, or how to do something the docs describe. Every answer lists its sources."
+)
+
+__all__ = ["CSS", "HEAD", "backstage_theme", "build_chat_page"]
 
 
 def sources_markdown(sources: Sequence[Source]) -> str:
-    """Sources as numbered markdown links; Gradio opens markdown links in a new tab."""
+    """Sources as numbered markdown links; Gradio opens markdown links in a new tab (the iframe stays put)."""
     if not sources:
         return ""
     lines = [f"{number}. [{source.title}]({source.url}) `{source.entity}`" for number, source in enumerate(sources, 1)]
@@ -58,12 +59,30 @@ def history_messages(history: Sequence[dict[str, Any]]) -> list[ChatMessage]:
     return messages
 
 
+def entity_scope(request: gr.Request | None) -> str | None:
+    """`?entity=kind:namespace/name`, as a Backstage entity page embeds the assistant about itself."""
+    if request is None:
+        return None
+    value = (request.query_params.get("entity") or "").strip()
+    return value or None
+
+
 def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: BackendRegistry) -> gr.Blocks:
     async def respond(
-        message: str, history: list[dict[str, Any]], prompt: str, backend: str, model: str | None
+        message: str,
+        history: list[dict[str, Any]],
+        prompt: str,
+        backend: str,
+        model: str | None,
+        request: gr.Request,
     ) -> AsyncIterator[str]:
         question = Question(
-            message, history=history_messages(history), prompt=prompt, backend=backend, model=model or None
+            message,
+            history=history_messages(history),
+            prompt=prompt,
+            backend=backend,
+            model=model or None,
+            entity=entity_scope(request),
         )
         answer, sources_md = "", ""
         try:
@@ -75,6 +94,7 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
                     answer += event.text
                     yield answer + sources_md
                 elif isinstance(event, ErrorEvent):
+                    # Shown inline; the conversation and the sources stay.
                     answer += f"\n\n> ⚠️ {event.message}"
                     yield answer + sources_md
                 elif isinstance(event, DoneEvent) and not answer.strip():
@@ -82,14 +102,7 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
         except AssistantError as error:
             yield f"> ⚠️ {error.message}"
 
-    prompt_picker = gr.Dropdown(
-        choices=[(f"{t.name}: {t.description}", t.name) for t in prompts.templates()],
-        value=answerer.default_prompt,
-        label="Prompt",
-    )
-    backend_picker = gr.Dropdown(choices=backends.names(), value=backends.default, label="Backend")
     default_model = backends.get().default_model
-    model_picker = gr.Dropdown(choices=[default_model], value=default_model, label="Model", allow_custom_value=True)
 
     async def models_of(backend: str) -> Any:
         """The chosen backend's models; its default model when the server cannot list them."""
@@ -98,24 +111,63 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
             names = await chosen.models()
         except Exception:  # a backend that is down still keeps its configured default
             names = []
-        choices = list(dict.fromkeys([chosen.default_model, *names]))
-        return gr.Dropdown(choices=choices, value=chosen.default_model)
+        return gr.Dropdown(choices=list(dict.fromkeys([chosen.default_model, *names])), value=chosen.default_model)
 
-    page = gr.ChatInterface(
-        respond,
-        additional_inputs=[prompt_picker, backend_picker, model_picker],
-        additional_inputs_accordion=gr.Accordion("Settings", open=False),
-        examples=[[example, answerer.default_prompt, backends.default, default_model] for example in EXAMPLES],
-        title="Backstage Assistant",
-        description="Ask about the software catalog and TechDocs. Sources open in a new tab.",
-        chatbot=gr.Chatbot(
-            height="70vh", buttons=["copy"], render_markdown=True, feedback_options=None, show_label=False
-        ),
-        fill_height=True,
-        flagging_mode="never",
-        api_name="chat",
-        api_visibility="undocumented",
-    )
-    with page:
+    def scope_note(request: gr.Request) -> Any:
+        entity = entity_scope(request)
+        if not entity:
+            return gr.Markdown(visible=False)
+        return gr.Markdown(f"Answering about **`{entity}`** and what it relates to.", visible=True)
+
+    with gr.Blocks(title="Backstage Assistant", fill_height=True, fill_width=True) as page:
+        with gr.Row(equal_height=True, elem_id="assistant-header"):
+            gr.Markdown("## Backstage Assistant\nAnswers from the catalog and TechDocs; sources open in a new tab.")
+            new_chat = gr.Button("New chat", size="sm", scale=0, min_width=100, elem_id="assistant-new-chat")
+        scope = gr.Markdown(visible=False, elem_id="assistant-scope")
+        prompt_picker = gr.Dropdown(
+            choices=[(f"{t.name}: {t.description}", t.name) for t in prompts.templates()],
+            value=answerer.default_prompt,
+            label="Prompt",
+            elem_id="assistant-prompt",
+            render=False,
+        )
+        backend_picker = gr.Dropdown(
+            choices=backends.names(), value=backends.default, label="Backend", elem_id="assistant-backend", render=False
+        )
+        model_picker = gr.Dropdown(
+            choices=[default_model],
+            value=default_model,
+            label="Model",
+            allow_custom_value=True,
+            elem_id="assistant-model",
+            render=False,
+        )
+        chat = gr.ChatInterface(
+            respond,
+            additional_inputs=[prompt_picker, backend_picker, model_picker],
+            additional_inputs_accordion=gr.Accordion("Prompt, backend and model", open=False, render=False),
+            # One-element examples show as cards in the empty chat and use the pickers' current values.
+            examples=[[question] for question in suggested_questions(answerer.retriever)],
+            chatbot=gr.Chatbot(
+                placeholder=GREETING,
+                buttons=["copy"],
+                render_markdown=True,
+                feedback_options=None,
+                show_label=False,
+                scale=1,
+                elem_id="assistant-chat",
+            ),
+            fill_height=True,
+            flagging_mode="never",
+            api_name="chat",
+            api_visibility="undocumented",
+        )
         backend_picker.change(models_of, inputs=backend_picker, outputs=model_picker, api_visibility="private")
+        new_chat.click(
+            lambda: ([], [], [], None),
+            outputs=[chat.chatbot, chat.chatbot_state, chat.chatbot_value, chat.saved_input],
+            api_visibility="private",
+            queue=False,
+        )
+        page.load(scope_note, outputs=scope, api_visibility="private", queue=False)
     return page

@@ -14,7 +14,7 @@ from assistant.prompts import RenderedPrompt
 from assistant.settings import BackendConfig
 
 # Base models continue whatever text they are given; these stop them at the next turn.
-COMPLETION_STOPS = ("\nQuestion:", "\nUser:", "\n<question>", "\n\n[", "\n\n\n")
+COMPLETION_STOPS = ("\nQuestion:", "\nAnswer:", "\nUser:", "\n<question>", "\n\n[", "\n\n\n")
 
 
 @dataclass(frozen=True)
