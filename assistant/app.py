@@ -5,6 +5,7 @@ A composition root: it alone imports both the core and the `ui` package.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -158,8 +159,11 @@ def _warm_up(core: Core) -> Any:
             except Exception as error:  # a failed warm-up is retried by the first question
                 log.warning("warm-up failed: %s", error)
 
-        threading.Thread(target=work, name="warm-up", daemon=True).start()
+        thread = threading.Thread(target=work, name="warm-up", daemon=True)
+        thread.start()
         yield
+        # Never leave it running into interpreter shutdown: torch aborts the process if it is mid-call.
+        await asyncio.to_thread(thread.join, 60)
 
     return warm
 
