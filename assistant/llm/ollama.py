@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 
@@ -39,22 +41,27 @@ class OllamaBackend(LLMBackend):
             health.detail = translated.message if translated else str(error)
         return health
 
-    async def _raw_stream(self, prompt: RenderedPrompt, model: str, options: GenerationOptions) -> AsyncIterator[str]:
+    @functools.lru_cache(maxsize=32)  # noqa: B019 - one cache per backend, which lives as long as the app
+    def _client(self, model: str, temperature: float | None, max_tokens: int | None, stop: tuple[str, ...]) -> Any:
+        """A ChatOllama per (model, options): built once, its connections reused."""
         from langchain_ollama import ChatOllama
 
-        chat = ChatOllama(
+        return ChatOllama(
             model=model,
             base_url=self._base_url,
-            temperature=options.temperature,
-            num_predict=options.max_tokens,
+            temperature=temperature,
+            num_predict=max_tokens,
             num_ctx=self.config.context_size,
             keep_alive=self.config.keep_alive,
-            stop=list(options.stop) or None,
+            stop=list(stop) or None,
             client_kwargs={
                 "timeout": httpx.Timeout(self.config.timeout_seconds, connect=self.config.connect_timeout_seconds),
                 "headers": self._headers(),
             },
         )
+
+    async def _raw_stream(self, prompt: RenderedPrompt, model: str, options: GenerationOptions) -> AsyncIterator[str]:
+        chat = self._client(model, options.temperature, options.max_tokens, tuple(options.stop))
         if self.style == "completion":
             # Ollama applies the model's own template to chat turns; a base model gets one raw user turn.
             turns = [("user", prompt.completion)]

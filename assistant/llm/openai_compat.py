@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator
+from typing import Any
 
 from assistant.errors import BackendFailed, BackendTimeout, BackendUnreachable, LLMError, ModelNotFound
 from assistant.llm.base import BackendHealth, GenerationOptions, LLMBackend
@@ -43,30 +45,37 @@ class OpenAICompatibleBackend(LLMBackend):
         return health
 
     async def _raw_stream(self, prompt: RenderedPrompt, model: str, options: GenerationOptions) -> AsyncIterator[str]:
+        llm = self._client(model, options.temperature, options.max_tokens)
+        stop = list(options.stop) or None
+        if self.style == "completion":
+            async for text in llm.astream(prompt.completion, stop=stop):
+                yield text
+            return
+        lc_messages = [(m["role"], m["content"]) for m in prompt.messages]
+        async for chunk in llm.astream(lc_messages, stop=stop):
+            if isinstance(chunk.content, str):
+                yield chunk.content
+
+    @functools.lru_cache(maxsize=32)  # noqa: B019 - one cache per backend, which lives as long as the app
+    def _client(self, model: str, temperature: float | None, max_tokens: int | None) -> Any:
+        """A LangChain client per (model, temperature, max_tokens): built once, its connections reused."""
         common = {
             "model": model,
             "base_url": self.config.base_url,
             "api_key": self._api_key,
-            "temperature": options.temperature,
+            "temperature": temperature,
             "timeout": self.config.timeout_seconds,
             "max_retries": 0,
         }
         if self.style == "completion":
             from langchain_openai import OpenAI
 
-            llm = OpenAI(**common, max_tokens=options.max_tokens or 256, streaming=True)
-            async for text in llm.astream(prompt.completion, stop=list(options.stop) or None):
-                yield text
-            return
+            return OpenAI(**common, max_tokens=max_tokens or 256, streaming=True)
         from langchain_openai import ChatOpenAI
 
         # ChatOpenAI sends max_completion_tokens, which llama.cpp's server and others ignore: send the field
         # this server reads.
-        chat = ChatOpenAI(**common, streaming=True, extra_body={self.config.max_tokens_field: options.max_tokens})
-        lc_messages = [(m["role"], m["content"]) for m in prompt.messages]
-        async for chunk in chat.astream(lc_messages, stop=list(options.stop) or None):
-            if isinstance(chunk.content, str):
-                yield chunk.content
+        return ChatOpenAI(**common, streaming=True, extra_body={self.config.max_tokens_field: max_tokens})
 
     def translate_error(self, error: BaseException) -> LLMError | None:
         import openai
