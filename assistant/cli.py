@@ -69,24 +69,54 @@ def ingest(
             "repeatable. Default: ASSISTANT_SOURCES",
         ),
     ] = None,
+    backstage: Annotated[
+        bool, typer.Option("--backstage", help="Read the catalog and TechDocs of ASSISTANT_BACKSTAGE_URL")
+    ] = False,
+    techdocs: Annotated[bool, typer.Option(help="With --backstage: also read published TechDocs")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object")] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another running ingest")] = 0,
 ) -> None:
-    """Read the sources and sync them into the knowledge base (unchanged documents are not re-embedded)."""
+    """Read the sources and sync them into the knowledge base (unchanged documents are not re-embedded).
+
+    A source that cannot be read completely changes nothing in the knowledge base, and the command exits 1.
+    """
     from assistant.core import open_knowledge_base
     from ingest.pipeline import IngestBusy, run_ingest
     from ingest.sources.local_files import LocalFilesSource
 
     settings = _settings()
-    paths = list(source or settings.sources)
-    if not paths:
-        _fail("nothing to ingest: pass --source PATH (a catalog file or folder) or set ASSISTANT_SOURCES", 2)
+    paths = list(source or ([] if backstage else settings.sources))
+    if not paths and not backstage:
+        _fail(
+            "nothing to ingest: pass --source PATH (a catalog file or folder), --backstage, or set ASSISTANT_SOURCES", 2
+        )
+    sources: list[Any] = [LocalFilesSource(path) for path in paths]
+    client = None
+    if backstage:
+        from ingest.sources.backstage_catalog import BackstageCatalogSource
+        from ingest.sources.backstage_client import BackstageClient
+        from ingest.sources.backstage_techdocs import BackstageTechDocsSource
+
+        token = settings.backstage_token.get_secret_value() if settings.backstage_token else None
+        client = BackstageClient(
+            settings.backstage_url,
+            token,
+            timeout=settings.backstage_timeout_seconds,
+            retries=settings.backstage_retries,
+            page_size=settings.backstage_page_size,
+        )
+        sources.append(BackstageCatalogSource(client, settings.backstage_kinds))
+        if techdocs:
+            sources.append(BackstageTechDocsSource(client))
     try:
         kb = open_knowledge_base(settings)
-        run = run_ingest(kb, [LocalFilesSource(path) for path in paths], settings.data_dir / "ingest.lock", wait)
+        run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait)
     except IngestBusy as error:
         _fail(str(error), 3)
         return
+    finally:
+        if client is not None:
+            client.close()
     report = run.to_dict()
     if as_json:
         typer.echo(json.dumps(report))

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     backstage_app_url: str | None = Field(
         default=None, description="Where users open Backstage, for links; default: backstage_url"
     )
+    backstage_kinds: list[str] = Field(default_factory=list, description="Kinds to ingest; empty = all but Location")
+    backstage_timeout_seconds: float = Field(default=30, gt=0, description="Per request to Backstage")
+    backstage_retries: int = Field(default=4, ge=0, le=10, description="Retries on 429, 5xx and connection errors")
+    backstage_page_size: int = Field(default=200, ge=1, le=10_000, description="Entities per catalog page")
 
     # Knowledge base
     chroma_url: str | None = Field(default=None, description="Chroma server; unset = embedded Chroma")

@@ -24,10 +24,40 @@ def slugify(heading: str) -> str:
     return re.sub(r"[-\s]+", "-", text)
 
 
-def page_documents(entity_metadata: dict[str, Any], page: str, page_title: str, markdown: str) -> Iterator[Document]:
-    """Chunks of one page. Ids are `entity#docs/page/n`, so an edited page replaces its own chunks only."""
+def section_documents(
+    entity_metadata: dict[str, Any],
+    page: str,
+    page_title: str,
+    section: str | None,
+    anchor: str | None,
+    text: str,
+    start: int,
+) -> list[Document]:
+    """Chunks of one section of a page; ids continue from `start` within the page."""
     entity = entity_metadata["entity"]
     site_title = entity_metadata.get("title") or entity
+    trail = " › ".join([f"{site_title} docs", page_title, *([section] if section else [])])
+    return [
+        Document(
+            id=f"{entity}#docs/{page}/{start + n}",
+            text=f"{trail}\n{part}",
+            metadata=clean_metadata(
+                {
+                    **entity_metadata,
+                    "chunk": TECHDOCS,
+                    "page": page,
+                    "page_title": page_title,
+                    "section": section,
+                    "anchor": anchor,
+                }
+            ),
+        )
+        for n, part in enumerate(_size_splitter.split_text(text))
+    ]
+
+
+def page_documents(entity_metadata: dict[str, Any], page: str, page_title: str, markdown: str) -> Iterator[Document]:
+    """Chunks of one markdown page. Ids are `entity#docs/page/n`, so an edited page replaces its own chunks only."""
     index = 0
     for section in _heading_splitter.split_text(markdown):
         headings = [section.metadata[key] for _, key in _HEADERS if section.metadata.get(key)]
@@ -37,23 +67,19 @@ def page_documents(entity_metadata: dict[str, Any], page: str, page_title: str, 
         deepest = headings[-1] if headings else None
         # The page's own title heading is the page; deeper headings are its sections.
         section_title = deepest if deepest and deepest != page_title else None
-        trail = " › ".join([f"{site_title} docs", page_title, *[h for h in headings if h != page_title]])
-        for part in _size_splitter.split_text(body):
-            yield Document(
-                id=f"{entity}#docs/{page}/{index}",
-                text=f"{trail}\n{part}",
-                metadata=clean_metadata(
-                    {
-                        **entity_metadata,
-                        "chunk": TECHDOCS,
-                        "page": page,
-                        "page_title": page_title,
-                        "section": section_title,
-                        "anchor": slugify(section_title) if section_title else None,
-                    }
-                ),
-            )
-            index += 1
+        extra = [h for h in headings if h != page_title and h != section_title]
+        text = ("\n".join(extra) + "\n" + body) if extra else body
+        chunks = section_documents(
+            entity_metadata,
+            page,
+            page_title,
+            section_title,
+            slugify(section_title) if section_title else None,
+            text,
+            index,
+        )
+        index += len(chunks)
+        yield from chunks
 
 
 def first_heading(markdown: str) -> str | None:
