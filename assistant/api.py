@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,9 +23,10 @@ from assistant.answerer import (
     SourcesEvent,
     TokenEvent,
 )
-from assistant.compat import http_status
+from assistant.compat import Unauthorized, http_status
 from assistant.core import Core
 from assistant.errors import AssistantError
+from assistant.knowledge import LAST_INGEST_FILE
 
 
 @dataclass
@@ -104,6 +107,38 @@ class ChatController(Controller):
         return {"sources": [source.to_dict() for source in sources]}
 
 
+class AdminDisabled(AssistantError):
+    code = "admin_disabled"
+
+
+class IngestConflict(AssistantError):
+    code = "ingest_running"
+
+
+# The app factory provides this: it runs one ingest of the configured sources and returns its report.
+Ingestor = Callable[[], dict[str, Any]]
+
+
+@get("/api/status", tags=["admin"], summary="The knowledge base and the report of the latest ingest")
+async def status(core: Core) -> dict[str, Any]:
+    report_file = core.settings.data_dir / LAST_INGEST_FILE
+    last = json.loads(report_file.read_text()) if report_file.is_file() else None
+    return {"knowledge_base": {"chunks": await asyncio.to_thread(core.kb.count)}, "last_ingest": last}
+
+
+@post("/api/admin/ingest", tags=["admin"], status_code=HTTP_200_OK, summary="Run an ingest of the configured sources")
+async def admin_ingest(request: Request[Any, Any, Any], core: Core, ingestor: Ingestor) -> Response[dict[str, Any]]:
+    """Needs `Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>`; refused when no admin token is configured."""
+    token = core.settings.admin_token
+    if token is None:
+        raise AdminDisabled("admin ingest is disabled: set ASSISTANT_ADMIN_TOKEN to enable it")
+    given = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given, token.get_secret_value()):
+        raise Unauthorized("missing or wrong admin token: send Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>")
+    report = await asyncio.to_thread(ingestor)
+    return Response(report, status_code=HTTP_200_OK if report.get("ok") else 502)
+
+
 @get("/healthz", tags=["health"], summary="The process is up")
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -128,11 +163,12 @@ async def readyz(core: Core) -> Response[dict[str, Any]]:
     return Response(report, status_code=HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def api_dependencies(core: Core) -> dict[str, Provide]:
+def api_dependencies(core: Core, ingestor: Ingestor) -> dict[str, Provide]:
     return {
         "core": Provide(lambda: core, sync_to_thread=False),
         "answerer": Provide(lambda: core.answerer, sync_to_thread=False),
+        "ingestor": Provide(lambda: ingestor, sync_to_thread=False),
     }
 
 
-route_handlers = [ChatController, healthz, readyz]
+route_handlers = [ChatController, healthz, readyz, status, admin_ingest]

@@ -18,9 +18,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
-from assistant.api import api_dependencies, error_response, route_handlers
+from assistant.api import IngestConflict, api_dependencies, error_response, route_handlers
 from assistant.core import Core, build_core
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, InvalidRequest
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
@@ -168,6 +168,25 @@ def _warm_up(core: Core) -> Any:
     return warm
 
 
+def _ingestor(core: Core) -> Any:
+    """One ingest of the configured sources (ASSISTANT_SOURCES, and Backstage with ASSISTANT_INGEST_BACKSTAGE)."""
+
+    def run() -> dict[str, Any]:
+        from ingest.pipeline import IngestBusy
+        from ingest.runner import ingest_once
+
+        settings = core.settings
+        if not settings.sources and not settings.ingest_backstage:
+            raise InvalidRequest("nothing to ingest: set ASSISTANT_SOURCES or ASSISTANT_INGEST_BACKSTAGE=true")
+        try:
+            run = ingest_once(core.kb, settings, settings.sources, settings.ingest_backstage)
+        except IngestBusy as error:
+            raise IngestConflict(str(error)) from None
+        return {**run.to_dict(), "ok": run.ok}
+
+    return run
+
+
 def create_app(settings: Settings, core: Core | None = None, chat_page: bool = True) -> Litestar:
     core = core or build_core(settings)
     handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController]
@@ -179,7 +198,7 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     lifespan.insert(0, _warm_up(core))
     app = Litestar(
         route_handlers=handlers,
-        dependencies=api_dependencies(core),
+        dependencies=api_dependencies(core, _ingestor(core)),
         exception_handlers={AssistantError: error_response},
         request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import sys
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -75,14 +76,17 @@ def ingest(
     techdocs: Annotated[bool, typer.Option(help="With --backstage: also read published TechDocs")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as one JSON object")] = False,
     wait: Annotated[float, typer.Option(help="Seconds to wait for another running ingest")] = 0,
+    every: Annotated[
+        str | None, typer.Option(help="Run forever on this schedule, e.g. 30m or 1h (runs never overlap)")
+    ] = None,
 ) -> None:
     """Read the sources and sync them into the knowledge base (unchanged documents are not re-embedded).
 
     A source that cannot be read completely changes nothing in the knowledge base, and the command exits 1.
     """
     from assistant.core import open_knowledge_base
-    from ingest.pipeline import IngestBusy, run_ingest
-    from ingest.sources.local_files import LocalFilesSource
+    from ingest.pipeline import IngestBusy
+    from ingest.runner import ingest_once, parse_every
 
     settings = _settings()
     paths = list(source or ([] if backstage else settings.sources))
@@ -90,33 +94,35 @@ def ingest(
         _fail(
             "nothing to ingest: pass --source PATH (a catalog file or folder), --backstage, or set ASSISTANT_SOURCES", 2
         )
-    sources: list[Any] = [LocalFilesSource(path) for path in paths]
-    client = None
-    if backstage:
-        from ingest.sources.backstage_catalog import BackstageCatalogSource
-        from ingest.sources.backstage_client import BackstageClient
-        from ingest.sources.backstage_techdocs import BackstageTechDocsSource
-
-        token = settings.backstage_token.get_secret_value() if settings.backstage_token else None
-        client = BackstageClient(
-            settings.backstage_url,
-            token,
-            timeout=settings.backstage_timeout_seconds,
-            retries=settings.backstage_retries,
-            page_size=settings.backstage_page_size,
-        )
-        sources.append(BackstageCatalogSource(client, settings.backstage_kinds))
-        if techdocs:
-            sources.append(BackstageTechDocsSource(client))
     try:
-        kb = open_knowledge_base(settings)
-        run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait)
-    except IngestBusy as error:
-        _fail(str(error), 3)
+        interval = parse_every(every) if every is not None else None
+    except ValueError as error:
+        _fail(f"--every: {error}", 2)
         return
-    finally:
-        if client is not None:
-            client.close()
+    kb = open_knowledge_base(settings)
+    if interval is None:
+        try:
+            run = ingest_once(kb, settings, paths, backstage, techdocs, wait)
+        except IngestBusy as error:
+            _fail(str(error), 3)
+            return
+        _print_report(run, as_json)
+        if not run.ok:
+            raise typer.Exit(1)
+        return
+    # Runs never overlap: the next one starts after this one ends, at the next multiple of the interval.
+    while True:
+        started = time.monotonic()
+        try:
+            run = ingest_once(kb, settings, paths, backstage, techdocs, wait)
+            _print_report(run, as_json)
+        except IngestBusy as error:
+            logging.getLogger("assistant.ingest").warning("%s; skipping this run", error)
+        elapsed = time.monotonic() - started
+        time.sleep(interval - elapsed % interval)
+
+
+def _print_report(run: Any, as_json: bool) -> None:
     report = run.to_dict()
     if as_json:
         typer.echo(json.dumps(report))
@@ -132,8 +138,6 @@ def ingest(
             typer.echo("nothing changed: no chunks embedded")
         for error in report["errors"]:
             typer.secho(f"  {error}", fg=typer.colors.YELLOW, err=True)
-    if not run.ok:
-        raise typer.Exit(1)
 
 
 @app.command()

@@ -50,6 +50,10 @@ def http_status(error: AssistantError) -> int:
     """One status per error kind, for every front door."""
     if isinstance(error, Unauthorized):
         return 401
+    if error.code == "admin_disabled":
+        return 403
+    if error.code == "ingest_running":
+        return 409
     if isinstance(error, QuestionTooLong | RequestTooLarge):
         return 413
     if isinstance(error, UnknownModel | ModelNotFound):

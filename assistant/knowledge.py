@@ -22,6 +22,7 @@ from assistant.errors import KnowledgeBaseError
 log = logging.getLogger(__name__)
 
 _PAGE = 1000  # ids fetched per `get` call when listing what a source has stored
+LAST_INGEST_FILE = "last-ingest.json"  # in the data dir: the report of the latest ingest, for /api/status
 
 
 @dataclass

@@ -98,6 +98,8 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
     sources: list[Path] = Field(default_factory=list, description="Default paths for `assistant ingest`")
+    ingest_backstage: bool = Field(default=False, description="POST /api/admin/ingest also reads Backstage")
+    admin_token: SecretStr | None = Field(default=None, description="Bearer token for /api/admin; unset = disabled")
 
     # Retrieval and answering
     top_k: int = Field(default=5, ge=1, le=50)
