@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 SAMPLE ?= examples
 
-.PHONY: install run ingest serve test lint format bench clean chromium
+.PHONY: install run ingest serve test lint format bench clean chromium backstage-harness
 
 $(VENV)/.installed: pyproject.toml scripts/install-llamacpp.sh
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,22 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-## Lint, check the shipped prompts, and run every test (real Chroma, MiniLM, llama.cpp, HTTP, Chromium)
-test: install chromium
+## A real Backstage backend for the ingest tests: npm packages from the lockfile (better-sqlite3 compiles
+## against the system's Node headers), and mkdocs-techdocs-core in its own venv for TechDocs builds.
+HARNESS := tests/backstage
+$(HARNESS)/node_modules/.installed: $(HARNESS)/package.json $(HARNESS)/package-lock.json
+	cd $(HARNESS) && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(HARNESS)/.mkdocs/.installed:
+	$(PYTHON) -m venv $(HARNESS)/.mkdocs
+	$(HARNESS)/.mkdocs/bin/pip install --quiet mkdocs-techdocs-core==1.7.1
+	touch $@
+
+backstage-harness: $(HARNESS)/node_modules/.installed $(HARNESS)/.mkdocs/.installed
+
+## Lint, check the shipped prompts, and run every test (real Chroma, MiniLM, llama.cpp, Backstage, Chromium)
+test: install chromium backstage-harness
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/assistant prompts check
@@ -55,4 +69,4 @@ format: install
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) data .pytest_cache
+	rm -rf $(VENV) data .pytest_cache $(HARNESS)/node_modules $(HARNESS)/.mkdocs

@@ -102,7 +102,7 @@ def ingest(
     kb = open_knowledge_base(settings)
     if interval is None:
         try:
-            run = ingest_once(kb, settings, paths, backstage, techdocs, wait)
+            run = ingest_once(kb, settings, paths, backstage, techdocs, wait, show_progress=sys.stderr.isatty())
         except IngestBusy as error:
             _fail(str(error), 3)
             return

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +98,9 @@ class KnowledgeBase:
                 return hashes
             offset += _PAGE
 
-    def sync(self, source_name: str, documents: Iterable[Document]) -> IngestReport:
+    def sync(
+        self, source_name: str, documents: Iterable[Document], progress: Callable[[int, int], None] | None = None
+    ) -> IngestReport:
         """Make the stored documents of `source_name` equal to `documents`.
 
         Unchanged documents (same id and content hash) are not re-embedded; stored documents of this source
@@ -135,7 +137,10 @@ class KnowledgeBase:
                 ],
             )
             report.chunks_embedded += len(batch)
-            log.info("%s: embedded %d/%d chunks", source_name, report.chunks_embedded, len(changed))
+            if progress is not None:
+                progress(report.chunks_embedded, len(changed))
+            else:
+                log.info("%s: embedded %d/%d chunks", source_name, report.chunks_embedded, len(changed))
         gone = [doc_id for doc_id in stored if doc_id not in wanted]
         for batch in _batches(gone, batch_size):
             self._collection.delete(ids=batch)

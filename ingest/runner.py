@@ -70,11 +70,12 @@ def ingest_once(
     backstage: bool,
     techdocs: bool = True,
     wait: float = 0,
+    show_progress: bool = False,
 ) -> IngestRun:
     """Run one ingest under the lock and keep its report in the data dir (shown at /api/status)."""
     sources, close = configured_sources(settings, paths, backstage, techdocs)
     try:
-        run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait)
+        run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait, show_progress)
     finally:
         close()
     report: dict[str, Any] = {
