@@ -135,3 +135,13 @@ def test_cli_ingests_from_backstage_and_exits_nonzero_on_failure(backstage, tmp_
     failed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert failed.returncode == 1
     assert json.loads(failed.stdout)["deleted"] == 0
+
+
+def test_entities_without_published_docs_are_skipped_and_counted(kb: KnowledgeBase, backstage, tmp_path: Path):
+    url, app = backstage
+    del app.state.sites["default/system/billing"]
+    run = run_ingest(kb, sources(url), tmp_path / "lock")
+    assert run.ok
+    techdocs = run.reports[1]
+    assert techdocs.skipped == 1 and techdocs.added > 0
+    assert kb.get(where={"$and": [{"entity": "system:default/billing"}, {"chunk": "techdocs"}]}) == []

@@ -100,4 +100,5 @@ def create_app(catalog: Path, token: str | None = "s3cret-token") -> Litestar:
     app.state.entities = entities
     app.state.faults = faults
     app.state.requests = requests
+    app.state.sites = sites
     return app
