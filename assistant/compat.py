@@ -9,11 +9,14 @@ any template, plus configured aliases for clients that insist on a name such as 
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from litestar import Request
+
 from assistant.answerer import Answerer, AnswerEvent, ErrorEvent, Question, SourcesEvent
+from assistant.core import Core
 from assistant.documents import Source
 from assistant.errors import (
     AssistantError,
@@ -155,6 +158,22 @@ def question_from_messages(
         retrieval=not housekeeping,
         options=options,
     )
+
+
+async def chat_request(
+    request: Request[Any, Any, Any], core: Core, options_from: Callable[[dict[str, Any]], GenerationOptions]
+) -> tuple[dict[str, Any], str, Question]:
+    """Check the key, read the JSON body and build the question: what every compatible chat endpoint does first."""
+    check_api_key(request.headers.get("authorization"), core.settings)
+    try:
+        body = await request.json()
+    except (ValueError, TypeError):
+        raise InvalidRequest("the request body must be JSON") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    model = str(body.get("model") or core.settings.model_name)
+    catalog = ModelCatalog(core.prompts, core.settings)
+    return body, model, question_from_messages(body.get("messages"), model, catalog, options_from(body))
 
 
 async def start_answer(

@@ -19,10 +19,10 @@ from litestar.response import Stream
 from assistant.answerer import DoneEvent, ErrorEvent, TokenEvent
 from assistant.compat import (
     ModelCatalog,
+    chat_request,
     check_api_key,
     error_body_openai,
     http_status,
-    question_from_messages,
     replay,
     sources_markdown,
     start_answer,
@@ -77,16 +77,7 @@ class OpenAIController(Controller):
 
     @post("/chat/completions", status_code=200, summary="Chat completion grounded in the catalog")
     async def chat_completions(self, request: Request[Any, Any, Any], core: Core) -> Response[Any]:
-        check_api_key(request.headers.get("authorization"), core.settings)
-        try:
-            body = await request.json()
-        except (ValueError, TypeError):
-            raise InvalidRequest("the request body must be JSON") from None
-        if not isinstance(body, dict):
-            raise InvalidRequest("the request body must be a JSON object")
-        model = str(body.get("model") or core.settings.model_name)
-        catalog = ModelCatalog(core.prompts, core.settings)
-        question = question_from_messages(body.get("messages"), model, catalog, options_from(body))
+        body, model, question = await chat_request(request, core, options_from)
         sources, buffered, rest = await start_answer(core.answerer, question)
         show_sources = core.settings.append_sources and question.retrieval
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"

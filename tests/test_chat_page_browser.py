@@ -10,6 +10,7 @@ import http.server
 import shutil
 import threading
 from collections.abc import Iterator
+from typing import Any
 from pathlib import Path
 from urllib.parse import quote
 
@@ -42,16 +43,17 @@ def backstage(host: int) -> str:
     return f"http://localhost:{host}"
 
 
+def peer_settings(data_dir: Path, model_url: str, **overrides: object) -> Any:
+    """The assistant answering through the Ollama-protocol peer: fast and predictable in a browser test."""
+    return make_settings(
+        data_dir, llm_type="ollama", llm_base_url=model_url, llm_model=ollama_server.MODEL, **overrides
+    )
+
+
 @pytest.fixture(scope="module")
 def app_port(fixture_data_dir: Path, host: int) -> Iterator[int]:
     with serve_in_thread(ollama_server.app) as model_url:
-        settings = make_settings(
-            fixture_data_dir,
-            llm_type="ollama",
-            llm_base_url=model_url,
-            llm_model=ollama_server.MODEL,
-            backstage_url=backstage(host),
-        )
+        settings = peer_settings(fixture_data_dir, model_url, backstage_url=backstage(host))
         with serve_in_thread(create_app(settings)) as url:
             yield int(url.rsplit(":", 1)[1])
 
@@ -176,13 +178,7 @@ def test_page_works_through_backstages_proxy_at_a_path_prefix(browser, host, fix
     from tests.peers import backstage_proxy
 
     with serve_in_thread(ollama_server.app) as model_url:
-        settings = make_settings(
-            fixture_data_dir,
-            llm_type="ollama",
-            llm_base_url=model_url,
-            llm_model=ollama_server.MODEL,
-            root_path=backstage_proxy.PREFIX,
-        )
+        settings = peer_settings(fixture_data_dir, model_url, root_path=backstage_proxy.PREFIX)
         with (
             serve_in_thread(create_app(settings)) as app_url,
             serve_in_thread(backstage_proxy.create_app(app_url)) as proxy_url,
