@@ -15,7 +15,7 @@ from typing import Any
 
 from litestar import Request
 
-from assistant.answerer import Answerer, AnswerEvent, ErrorEvent, Question, SourcesEvent
+from assistant.answerer import Answerer, AnswerEvent, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
 from assistant.core import Core
 from assistant.documents import Source
 from assistant.errors import (
@@ -204,6 +204,24 @@ async def replay(buffered: list[AnswerEvent], rest: AsyncIterator[AnswerEvent]) 
         yield event
     async for event in rest:
         yield event
+
+
+async def whole_answer(
+    buffered: list[AnswerEvent], rest: AsyncIterator[AnswerEvent], sources: Sequence[Source], show_sources: bool
+) -> tuple[dict[str, Any], str, int]:
+    """For non-streaming requests: the final record, the text to return, and how many pieces streamed."""
+    record: dict[str, Any] = {}
+    pieces = 0
+    async for event in replay(buffered, rest):
+        pieces += isinstance(event, TokenEvent)
+        if isinstance(event, DoneEvent):
+            record = event.record
+    content = str(record.get("answer", ""))
+    if record.get("error"):
+        content += f"\n\n⚠️ {record['error']['message']}"
+    if show_sources:
+        content += sources_markdown(sources)
+    return record, content, pieces
 
 
 def sources_markdown(sources: Sequence[Source]) -> str:

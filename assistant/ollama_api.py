@@ -26,6 +26,7 @@ from assistant.compat import (
     replay,
     sources_markdown,
     start_answer,
+    whole_answer,
 )
 from assistant.core import Core
 from assistant.errors import AssistantError, InvalidRequest
@@ -151,17 +152,7 @@ class OllamaController(Controller):
             }
 
         if body.get("stream") is False:
-            record: dict[str, Any] = {}
-            pieces = 0
-            async for event in replay(buffered, rest):
-                pieces += isinstance(event, TokenEvent)
-                if isinstance(event, DoneEvent):
-                    record = event.record
-            content = record.get("answer", "")
-            if record.get("error"):
-                content += f"\n\n⚠️ {record['error']['message']}"
-            if show_sources:
-                content += sources_markdown(sources)
+            record, content, pieces = await whole_answer(buffered, rest, sources, show_sources)
             return Response(final(pieces, record, content))
 
         async def lines() -> AsyncIterator[str]:

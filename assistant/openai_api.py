@@ -26,6 +26,7 @@ from assistant.compat import (
     replay,
     sources_markdown,
     start_answer,
+    whole_answer,
 )
 from assistant.core import Core
 from assistant.errors import AssistantError, InvalidRequest
@@ -85,15 +86,7 @@ class OpenAIController(Controller):
         source_dicts = [source.to_dict() for source in sources]
 
         if not body.get("stream"):
-            record: dict[str, Any] = {}
-            async for event in replay(buffered, rest):
-                if isinstance(event, DoneEvent):
-                    record = event.record
-            content = record.get("answer", "")
-            if record.get("error"):
-                content += f"\n\n⚠️ {record['error']['message']}"
-            if show_sources:
-                content += sources_markdown(sources)
+            record, content, _ = await whole_answer(buffered, rest, sources, show_sources)
             return Response(
                 {
                     "id": completion_id,
