@@ -59,6 +59,7 @@ def test_yaml_file_adds_named_backends_and_env_wins(monkeypatch: pytest.MonkeyPa
         ("ASSISTANT_TOP_K", "many", "ASSISTANT_TOP_K"),
         ("ASSISTANT_LLM_TYPE", "gpt4all", "ASSISTANT_LLM_TYPE"),
         ("ASSISTANT_BACKSTAGE_URL", "backstage:7007", "ASSISTANT_BACKSTAGE_URL"),
+        ("ASSISTANT_BACKSTAGE_URL", "", "ASSISTANT_BACKSTAGE_URL"),
         ("ASSISTANT_PORT", "99999", "ASSISTANT_PORT"),
         ("ASSISTANT_DEFAULT_BACKEND", "nope", "default_backend"),
     ],
