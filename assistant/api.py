@@ -101,8 +101,6 @@ class ChatController(Controller):
     @post("/retrieve", status_code=HTTP_200_OK, summary="The sources the assistant would use, without an answer")
     async def retrieve(self, data: RetrieveRequest, answerer: Answerer) -> dict[str, Any]:
         answerer.validate(Question(data.question))
-        import asyncio
-
         sources = await asyncio.to_thread(answerer.retrieve, data.question, data.k, data.entity)
         return {"sources": [source.to_dict() for source in sources]}
 
@@ -146,8 +144,6 @@ async def healthz() -> dict[str, str]:
 
 @get("/readyz", tags=["health"], summary="The knowledge base is open and the default backend answers")
 async def readyz(core: Core) -> Response[dict[str, Any]]:
-    import asyncio
-
     report: dict[str, Any] = {}
     ready = True
     try:

@@ -111,6 +111,15 @@ def make_settings(data_dir: Path, **overrides: object) -> Settings:
     return load_settings(data_dir=data_dir, collection="assistant-test", **overrides)
 
 
+def peer_settings(data_dir: Path, model_url: str, **overrides: object) -> Settings:
+    """The assistant answering through the Ollama-protocol test peer: fast and predictable."""
+    from tests.peers import ollama_server
+
+    return make_settings(
+        data_dir, llm_type="ollama", llm_base_url=model_url, llm_model=ollama_server.MODEL, **overrides
+    )
+
+
 @pytest.fixture(scope="session")
 def fixture_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, model_dir: Path) -> Path:
     """A data dir with the Backchat fixture ingested (and the bundled model), shared by read-only tests."""

@@ -11,7 +11,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from assistant.app import create_app
-from tests.conftest import free_port, make_settings, serve_in_thread
+from tests.conftest import free_port, make_settings, peer_settings, serve_in_thread
 from tests.peers import ollama_server
 
 pytestmark = pytest.mark.slow
@@ -122,7 +122,7 @@ async def test_unreachable_backend_still_shows_sources_and_service_stays_up(fixt
 
 async def test_ollama_backend_answers_through_the_api(fixture_data_dir: Path):
     with serve_in_thread(ollama_server.app) as url:
-        settings = make_settings(fixture_data_dir, llm_type="ollama", llm_base_url=url, llm_model=ollama_server.MODEL)
+        settings = peer_settings(fixture_data_dir, url)
         async with AsyncTestClient(create_app(settings, chat_page=False)) as client:
             response = await client.post(
                 "/api/chat", json={"question": "Who owns the ollama component?", "stream": False}

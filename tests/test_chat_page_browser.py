@@ -11,13 +11,12 @@ import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from assistant.app import create_app
-from tests.conftest import free_port, make_settings, serve_in_thread
+from tests.conftest import free_port, peer_settings, serve_in_thread
 from tests.peers import ollama_server
 
 pytestmark = pytest.mark.slow
@@ -41,13 +40,6 @@ def host() -> Iterator[int]:
 def backstage(host: int) -> str:
     """The host server stands in for Backstage, so a source link opens a real page (a 404 there is fine)."""
     return f"http://localhost:{host}"
-
-
-def peer_settings(data_dir: Path, model_url: str, **overrides: object) -> Any:
-    """The assistant answering through the Ollama-protocol peer: fast and predictable in a browser test."""
-    return make_settings(
-        data_dir, llm_type="ollama", llm_base_url=model_url, llm_model=ollama_server.MODEL, **overrides
-    )
 
 
 @pytest.fixture(scope="module")

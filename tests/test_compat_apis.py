@@ -12,7 +12,7 @@ import openai
 import pytest
 
 from assistant.app import create_app
-from tests.conftest import make_settings, serve_in_thread
+from tests.conftest import make_settings, peer_settings, serve_in_thread
 from tests.peers import ollama_server
 
 pytestmark = pytest.mark.slow
@@ -29,11 +29,9 @@ def model_server() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def assistant_url(fixture_data_dir: Path, model_server: str) -> Iterator[str]:
-    settings = make_settings(
+    settings = peer_settings(
         fixture_data_dir,
-        llm_type="ollama",
-        llm_base_url=model_server,
-        llm_model=ollama_server.MODEL,
+        model_server,
         backstage_url="http://backstage.test",
         model_aliases={"gpt-3.5-turbo": "catalog-qa"},
     )
@@ -43,13 +41,7 @@ def assistant_url(fixture_data_dir: Path, model_server: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def keyed_url(fixture_data_dir: Path, model_server: str) -> Iterator[str]:
-    settings = make_settings(
-        fixture_data_dir,
-        llm_type="ollama",
-        llm_base_url=model_server,
-        llm_model=ollama_server.MODEL,
-        api_keys=["sk-team-secret"],
-    )
+    settings = peer_settings(fixture_data_dir, model_server, api_keys=["sk-team-secret"])
     with serve_in_thread(create_app(settings, chat_page=False)) as url:
         yield url
 
