@@ -27,12 +27,12 @@ from assistant.errors import (
     ModelNotFound,
     QuestionTooLong,
 )
+from assistant.links import sources_markdown, strip_sources
 from assistant.llm.base import GenerationOptions
 from assistant.prompts import ChatMessage, PromptLibrary
 from assistant.settings import Settings
 
 MODEL_PREFIX = "backstage/"
-SOURCES_HEADING = "\n\n---\n**Sources**\n"
 # Open WebUI asks the model for a title, tags and follow-ups with messages starting like this.
 TASK_MARKER = "### Task:"
 
@@ -88,11 +88,6 @@ def text_of(content: Any) -> str:
     if isinstance(content, list):
         return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
-
-
-def strip_sources(text: str) -> str:
-    """Our own appended sources list is not part of the conversation the model should see."""
-    return text.split(SOURCES_HEADING)[0].rstrip()
 
 
 @dataclass
@@ -222,13 +217,6 @@ async def whole_answer(
     if show_sources:
         content += sources_markdown(sources)
     return record, content, pieces
-
-
-def sources_markdown(sources: Sequence[Source]) -> str:
-    if not sources:
-        return ""
-    lines = [f"{n}. [{source.title}]({source.url})" for n, source in enumerate(sources, 1)]
-    return SOURCES_HEADING + "\n".join(lines)
 
 
 def error_body_openai(error: AssistantError) -> dict[str, Any]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from urllib.parse import quote
 
 from assistant.documents import EntityRef, Hit, Source
+
+SOURCES_HEADING = "\n\n---\n**Sources**\n"
 
 
 def entity_url(base_url: str, ref: EntityRef) -> str:
@@ -35,3 +38,19 @@ def source_for(hit: Hit, base_url: str) -> Source:
         reason=hit.reason,
         snippet=hit.text,
     )
+
+
+def sources_markdown(sources: Sequence[Source], with_entities: bool = False) -> str:
+    """The numbered list of links appended to an answer; chat UIs open markdown links in a new tab."""
+    if not sources:
+        return ""
+    lines = [
+        f"{n}. [{source.title}]({source.url})" + (f" `{source.entity}`" if with_entities else "")
+        for n, source in enumerate(sources, 1)
+    ]
+    return SOURCES_HEADING + "\n".join(lines)
+
+
+def strip_sources(text: str) -> str:
+    """An answer without the sources list we appended: not part of the conversation the model should see."""
+    return text.split(SOURCES_HEADING)[0].rstrip()

@@ -24,12 +24,12 @@ from assistant.compat import (
     check_api_key,
     http_status,
     replay,
-    sources_markdown,
     start_answer,
     whole_answer,
 )
 from assistant.core import Core
 from assistant.errors import AssistantError, InvalidRequest
+from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
 
 # The version of Ollama's API these endpoints follow; clients enable features by it.

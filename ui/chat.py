@@ -12,15 +12,14 @@ from typing import Any
 import gradio as gr
 
 from assistant.answerer import Answerer, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
-from assistant.documents import Source
 from assistant.errors import AssistantError
+from assistant.links import sources_markdown, strip_sources
 from assistant.llm.registry import BackendRegistry
 from assistant.prompts import ChatMessage, PromptLibrary
 from ui.suggestions import suggested_questions
 from ui.theme import CSS, backstage_theme
 
 HEAD = (Path(__file__).parent / "static" / "head.html").read_text(encoding="utf-8")
-SOURCES_MARKER = "\n\n---\n**Sources**"
 THINKING = "_Looking through the catalog…_"
 GREETING = (
     "**Hi! I know this portal's software catalog and TechDocs.** Ask who owns what, how services fit "
@@ -28,14 +27,6 @@ GREETING = (
 )
 
 __all__ = ["CSS", "HEAD", "backstage_theme", "build_chat_page"]
-
-
-def sources_markdown(sources: Sequence[Source]) -> str:
-    """Sources as numbered markdown links; Gradio opens markdown links in a new tab (the iframe stays put)."""
-    if not sources:
-        return ""
-    lines = [f"{number}. [{source.title}]({source.url}) `{source.entity}`" for number, source in enumerate(sources, 1)]
-    return SOURCES_MARKER + "\n" + "\n".join(lines)
 
 
 def _text(content: Any) -> str:
@@ -53,7 +44,7 @@ def history_messages(history: Sequence[dict[str, Any]]) -> list[ChatMessage]:
     messages: list[ChatMessage] = []
     for item in history:
         role = item.get("role")
-        text = _text(item.get("content")).split(SOURCES_MARKER)[0].strip()
+        text = strip_sources(_text(item.get("content"))).strip()
         if role in ("user", "assistant") and text and text != THINKING:
             messages.append({"role": str(role), "content": text})
     return messages
@@ -88,7 +79,7 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
         try:
             async for event in answerer.answer(question):
                 if isinstance(event, SourcesEvent):
-                    sources_md = sources_markdown(event.sources)
+                    sources_md = sources_markdown(event.sources, with_entities=True)
                     yield THINKING + sources_md
                 elif isinstance(event, TokenEvent):
                     answer += event.text
