@@ -38,6 +38,7 @@ class LlamaCppBackend(LLMBackend):
         super().__init__(config)
         self._data_dir = data_dir
         self._llama: Any = None
+        self._model_file: Path | None = None
         self._load_lock = threading.Lock()
         self._generate_lock = threading.Lock()
 
@@ -60,12 +61,16 @@ class LlamaCppBackend(LLMBackend):
         return f"in-process llama.cpp backend '{self.name}' ({self.default_model})"
 
     def model_file(self) -> Path:
-        if self.config.model_path is not None:
-            path = self.config.model_path.expanduser()
-            if not path.is_file():
-                raise ConfigError(f"ASSISTANT_LLM_MODEL_PATH: GGUF file {path} does not exist")
-            return path
-        return bundled_model_path(self._data_dir)
+        """The GGUF to load, resolved once: assembling the bundled model verifies a 250 MB checksum."""
+        if self._model_file is None:
+            if self.config.model_path is not None:
+                path = self.config.model_path.expanduser()
+                if not path.is_file():
+                    raise ConfigError(f"ASSISTANT_LLM_MODEL_PATH: GGUF file {path} does not exist")
+                self._model_file = path
+            else:
+                self._model_file = bundled_model_path(self._data_dir)
+        return self._model_file
 
     def _load(self) -> Any:
         with self._load_lock:
