@@ -23,6 +23,7 @@ import numpy as np
 
 from assistant.documents import DEFINITION, ENTITY, Hit
 from assistant.knowledge import KnowledgeBase
+from assistant.relations import Edge, asked_relations, edges_of, matching_edges
 
 DENSE_WEIGHT = 0.5
 BM25_K1 = 0.9  # term-frequency saturation: a name said twice is not twice as relevant
@@ -30,6 +31,9 @@ BM25_B = 0.4  # mild length normalisation: long TechDocs sections are not punish
 CANDIDATES = 50  # chunks taken from each signal before fusion
 CHECK_INTERVAL_SECONDS = 2.0
 MIN_LABEL_CHARS = 3
+# A relation's evidence ranks just above the entity the question names, the other end just below it;
+# this small step keeps them in order among themselves by their own score.
+RELATION_STEP = 1e-3
 
 _STOPWORDS = frozenset(
     {
@@ -132,6 +136,8 @@ class CatalogSnapshot:
     label_pattern: re.Pattern[str] | None = None
     entities: dict[str, dict[str, Any]] = field(default_factory=dict)
     related: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    edges: dict[str, list[Edge]] = field(default_factory=dict)
+    entity_chunk: dict[str, str] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
     entity_of: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
 
@@ -150,6 +156,7 @@ class CatalogSnapshot:
             corpus.append(tokenize(" ".join([text, *extra, *tags])))
             if metadata.get("chunk") == ENTITY:
                 snapshot._add_entity(metadata)
+                snapshot.entity_chunk[str(metadata.get("entity", ""))] = doc_id
         snapshot.position = {doc_id: n for n, doc_id in enumerate(snapshot.ids)}
         snapshot.entity_of = np.array([str(m.get("entity", "")) for m in snapshot.metadatas], dtype=object)
         if corpus:
@@ -173,6 +180,10 @@ class CatalogSnapshot:
             forward, reverse = RELATION_LABELS.get(field_name, (field_name, f"{field_name} of"))
             self.related.setdefault(entity, []).append((forward, target))
             self.related.setdefault(target, []).append((reverse, entity))
+        for edge in edges_of(entity, list(metadata.get("relations") or [])):
+            self.edges.setdefault(edge.subject, []).append(edge)
+            if edge.object != edge.subject:
+                self.edges.setdefault(edge.object, []).append(edge)
 
     def bm25_scores(self, question: str) -> np.ndarray:
         tokens = tokenize(question)
@@ -182,12 +193,17 @@ class CatalogSnapshot:
 
     def named(self, question: str) -> list[str]:
         """Entities whose name or title the question spells out (longest match wins: `backchat plugin`)."""
+        return list(dict.fromkeys(entity for entity, _, _ in self.named_spans(normalise_label(question))))
+
+    def named_spans(self, normalised: str) -> list[tuple[str, int, int]]:
+        """Each named entity with where the normalised question names it."""
         if self.label_pattern is None:
             return []
-        found: list[str] = []
-        for match in self.label_pattern.finditer(normalise_label(question)):
-            found += sorted(self.labels[match.group(1)])
-        return list(dict.fromkeys(found))
+        return [
+            (entity, match.start(), match.end())
+            for match in self.label_pattern.finditer(normalised)
+            for entity in sorted(self.labels[match.group(1)])
+        ]
 
     def neighbours(self, entity: str) -> set[str]:
         return {other for _, other in self.related.get(entity, [])}
@@ -240,6 +256,10 @@ class Retriever:
         snapshot = self.index.current()
         allowed = self.scope(entity) if entity else None
         where = {"entity": {"$in": sorted(allowed)}} if allowed else None
+        normalised = normalise_label(question)
+        spans = snapshot.named_spans(normalised)
+        named = {name for name, _, _ in spans}
+        related = self._related_by_question(snapshot, normalised, spans, allowed)
         vector = self.kb.embedder.embed_query(question)
         dense = {hit.id: hit for hit in self.kb.search_by_vector(vector, self.candidates, where)}
         lexical = snapshot.bm25_scores(question)
@@ -247,12 +267,17 @@ class Retriever:
         if allowed is not None and len(lexical):
             lexical = np.where(np.isin(snapshot.entity_of, list(allowed)), lexical, 0.0)
         top_lexical = [snapshot.ids[i] for i in top_indices(lexical, self.candidates)]
-        missing = [doc_id for doc_id in top_lexical if doc_id not in dense]
+        # Named and related entities are scored even when neither signal brought their text (a team that
+        # owns thousands of entities brings the first `candidates` of them).
+        pointed = sorted(related, key=lambda e: related[e].placement)[: self.candidates]
+        must_score = [snapshot.entity_chunk[e] for e in (*named, *pointed) if e in snapshot.entity_chunk]
+        missing = [doc_id for doc_id in dict.fromkeys(top_lexical + must_score) if doc_id not in dense]
+        if allowed is not None:
+            missing = [doc_id for doc_id in missing if snapshot.entity_of[position[doc_id]] in allowed]
         query = np.asarray(vector)
         cosine = {doc_id: hit.score for doc_id, hit in dense.items()}
         cosine.update({doc_id: float(np.dot(query, emb)) for doc_id, emb in self.kb.embeddings(missing).items()})
         best_lexical = max((lexical[position[d]] for d in cosine if d in position), default=0.0) or 1.0
-        named = set(snapshot.named(question))
         dense_rank = {doc_id: n for n, doc_id in enumerate(dense)}
         hits: list[Hit] = []
         for doc_id, similarity in cosine.items():
@@ -273,7 +298,30 @@ class Retriever:
                 reasons.append("similar meaning")
             score = DENSE_WEIGHT * similarity + (1 - DENSE_WEIGHT) * keyword
             hits.append(replace(hit, score=score, reason=" + ".join(reasons) or "related"))
-        return self._lead_with_entity_text(best_per_source(hits, k))
+        ranked = follow_relations(best_per_source(hits, len(hits)), related)
+        return self._lead_with_entity_text(ranked[:k])
+
+    @staticmethod
+    def _related_by_question(
+        snapshot: CatalogSnapshot, normalised: str, spans: list[tuple[str, int, int]], allowed: set[str] | None
+    ) -> dict[str, Pointer]:
+        """The entities a relation question points at, and where each should rank."""
+        related: dict[str, Pointer] = {}
+        for ask in asked_relations(normalised, spans):
+            for edge in matching_edges(ask, snapshot.edges.get(ask.entity, [])):
+                if edge.stated_by != ask.entity:
+                    # its own record states the answer; first when it is what the question word asks for
+                    target = edge.stated_by
+                    kind = str(snapshot.entities.get(target, {}).get("kind", ""))
+                    placement = FIRST if ask.direct and (not ask.kinds or kind in ask.kinds) else ABOVE
+                else:
+                    target, placement = (edge.object if edge.subject == ask.entity else edge.subject), BELOW
+                if allowed is not None and target not in allowed:
+                    continue
+                if target not in related or placement < related[target].placement:
+                    reason = f"catalog: {edge.subject} {edge.relation} {edge.object}"
+                    related[target] = Pointer(ask.entity, placement, reason)
+        return related
 
     def facts(self, question: str, entity: str | None = None, limit: int = 3) -> list[str]:
         """What the catalog graph says about the entities the question names (or the scoped entity)."""
@@ -317,6 +365,42 @@ def top_indices(scores: np.ndarray, n: int) -> list[int]:
     """Indices of the `n` highest positive scores, best first, without sorting the whole array."""
     candidates = np.argpartition(-scores, n)[:n] if len(scores) > n else np.arange(len(scores))
     return [int(i) for i in candidates[np.argsort(-scores[candidates])] if scores[i] > 0]
+
+
+FIRST, ABOVE, BELOW = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """Where a relation question puts an entity: first, or just above or below the entity it names."""
+
+    anchor: str
+    placement: int
+    reason: str
+
+
+def follow_relations(ranked: list[Hit], related: dict[str, Pointer]) -> list[Hit]:
+    """Move the entities a relation question points at: the records that state the relation it asks about
+    ("which frontend talks to ollama?" -> `ollama-web-ui`) first, or just above the entity it names when
+    the question word is not their kind; the other ends of the relation just below that entity."""
+    if not related or not ranked:
+        return ranked
+    score_of = {hit.source_key: hit.score for hit in ranked}
+    top = ranked[0].score
+    moved = []
+    for hit in ranked:
+        pointer = related.get(hit.entity) if hit.page is None else None
+        anchor_score = score_of.get((pointer.anchor, None)) if pointer else None
+        if pointer and anchor_score is not None:
+            if pointer.placement == FIRST:
+                target = top + RELATION_STEP * (1 + hit.score)
+            elif pointer.placement == ABOVE:
+                target = anchor_score + RELATION_STEP * (1 + hit.score)
+            else:
+                target = anchor_score - RELATION_STEP * (2 - hit.score)
+            hit = replace(hit, score=max(hit.score, target), reason=f"{pointer.reason} + {hit.reason}")
+        moved.append(hit)
+    return sorted(moved, key=lambda hit: hit.score, reverse=True)
 
 
 def best_per_source(hits: Iterable[Hit], k: int) -> list[Hit]:

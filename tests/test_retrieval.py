@@ -48,7 +48,7 @@ def test_sources_are_distinct_and_scored(retriever: Retriever):
 
 
 def test_user_names_with_dots_are_matched(retriever: Retriever):
-    assert retriever.retrieve("What does ben.wilcock own?", k=5)[0].entity == "user:default/ben.wilcock"
+    assert retriever.retrieve("Who is ben.wilcock?", k=5)[0].entity == "user:default/ben.wilcock"
 
 
 def test_tags_are_matched(retriever: Retriever, sample_retriever: Retriever):
@@ -90,6 +90,47 @@ def test_facts_include_reverse_relations(retriever: Retriever):
     assert "owned by group:default/open-source" in fact
 
 
+def test_what_depends_on_an_entity_ranks_the_dependents_first(retriever: Retriever):
+    hits = retriever.retrieve("Which frontend talks to the Ollama backend?", k=5)
+    assert hits[0].entity == "component:default/ollama-web-ui"
+    assert "catalog: component:default/ollama-web-ui uses component:default/ollama" in hits[0].reason
+    assert hits[1].entity == "component:default/ollama"
+
+
+def test_what_an_entity_depends_on_keeps_the_entity_first(retriever: Retriever):
+    hits = retriever.retrieve("Which language model does Ollama depend on?", k=5)
+    assert [hit.entity for hit in hits[:2]] == ["component:default/ollama", "resource:default/mistral-7b"]
+    assert "component:default/ollama-web-ui" not in {hit.entity for hit in hits[:2]}
+
+
+def test_what_a_team_owns_comes_before_the_team(retriever: Retriever, sample_retriever: Retriever):
+    owned = {hit.entity for hit in retriever.retrieve("What does Ben Wilcock own?", k=4)}
+    assert owned == {
+        "system:default/backchat",
+        "component:default/backchat-plugin",
+        "resource:default/mistral-7b",
+        "resource:default/openllama-7b-open-instruct",
+    }
+    # the question word names the kind: systems first, though the team owns components too
+    hits = sample_retriever.retrieve("Which systems does the tracking team own?", k=5)
+    assert hits[0].entity == "system:default/parcel-tracking"
+    members = sample_retriever.retrieve("Who is in the platform team?", k=2)
+    assert {hit.entity for hit in members} == {"user:default/amara.okafor", "user:default/jonas.berg"}
+
+
+def test_relations_of_the_wrong_kind_do_not_displace_the_answer(sample_retriever: Retriever):
+    # the billing portal depends on the payment gateway, but "who" asks for a person: the docs answer it
+    hits = sample_retriever.retrieve("Who needs to review changes to the payment gateway?", k=5)
+    assert hits[0].source_key == ("system:default/billing", "index")
+
+
+def test_relation_questions_stay_inside_the_entity_scope(retriever: Retriever):
+    scope = retriever.scope("component:default/ollama-web-ui")
+    hits = retriever.retrieve("What depends on mistral-7b?", k=10, entity="component:default/ollama-web-ui")
+    assert hits and {hit.entity for hit in hits} <= scope
+    assert hits[0].entity == "component:default/ollama"
+
+
 def test_keyword_index_follows_incremental_ingests(kb: KnowledgeBase, tmp_path: Path):
     def doc(name: str, text: str) -> Document:
         return Document(
@@ -120,10 +161,8 @@ def run_eval(data_dir: Path, questions: Path, *args: str) -> subprocess.Complete
     )
 
 
-# The targets of the retrieval issue that this retriever meets; the build fails below them.
-# (MRR on the dev set is 0.967: one question, "Which frontend talks to the Ollama backend?", ranks its
-# answer third. See the README's retrieval section.)
-@pytest.mark.parametrize(("k", "min_recall", "min_mrr"), [(1, 0.95, 0.95), (5, 1.0, 0.965)])
+# The targets of the retrieval issue: the build fails below them.
+@pytest.mark.parametrize(("k", "min_recall", "min_mrr"), [(1, 0.95, 0.95), (5, 1.0, 0.97)])
 def test_dev_question_set_meets_the_targets(fixture_data_dir: Path, k: int, min_recall: float, min_mrr: float):
     result = run_eval(
         fixture_data_dir,
