@@ -307,13 +307,15 @@ class Retriever:
     ) -> dict[str, Pointer]:
         """The entities a relation question points at, and where each should rank."""
         related: dict[str, Pointer] = {}
-        for ask in asked_relations(normalised, spans):
+        # Only a question whose question word is the relation's other end ("which services use X?") moves
+        # anything: in "which version of kafka does X use in production?" the relation words are incidental.
+        for ask in (ask for ask in asked_relations(normalised, spans) if ask.direct):
             for edge in matching_edges(ask, snapshot.edges.get(ask.entity, [])):
                 if edge.stated_by != ask.entity:
                     # its own record states the answer; first when it is what the question word asks for
                     target = edge.stated_by
                     kind = str(snapshot.entities.get(target, {}).get("kind", ""))
-                    placement = FIRST if ask.direct and (not ask.kinds or kind in ask.kinds) else ABOVE
+                    placement = FIRST if not ask.kinds or kind in ask.kinds else ABOVE
                 else:
                     target, placement = (edge.object if edge.subject == ask.entity else edge.subject), BELOW
                 if allowed is not None and target not in allowed:

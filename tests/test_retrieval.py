@@ -98,9 +98,17 @@ def test_what_depends_on_an_entity_ranks_the_dependents_first(retriever: Retriev
 
 
 def test_what_an_entity_depends_on_keeps_the_entity_first(retriever: Retriever):
-    hits = retriever.retrieve("Which language model does Ollama depend on?", k=5)
+    hits = retriever.retrieve("What does Ollama depend on?", k=5)
     assert [hit.entity for hit in hits[:2]] == ["component:default/ollama", "resource:default/mistral-7b"]
-    assert "component:default/ollama-web-ui" not in {hit.entity for hit in hits[:2]}
+    assert "catalog: component:default/ollama uses resource:default/mistral-7b" in hits[1].reason
+    hits = retriever.retrieve("Which language model does Ollama depend on?", k=5)
+    assert hits[0].entity == "component:default/ollama"
+
+
+def test_incidental_relation_words_move_nothing(sample_retriever: Retriever):
+    hits = sample_retriever.retrieve("Which Java version does the parcel tracker use locally?", k=5)
+    assert hits[0].source_key == ("component:default/parcel-tracker", "running-locally")
+    assert not [hit for hit in hits if "catalog:" in hit.reason]
 
 
 def test_what_a_team_owns_comes_before_the_team(retriever: Retriever, sample_retriever: Retriever):
