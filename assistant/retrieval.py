@@ -80,6 +80,9 @@ _STOPWORDS = frozenset(
         "each",
     }
 )
+# The keys of an API definition are its syntax (`responses:`, `schema:`, `required:`), not what it is about:
+# "who is responsible for X" must not match every OpenAPI document through the stem of `responses`.
+_DEFINITION_KEY = re.compile(r"^(\s*(?:-\s*)?)[\"']?[A-Za-z_$][\w$-]*[\"']?\s*:(?=\s|$)", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-_'][a-z0-9]+)*")
 
 # relation field -> (forward label, reverse label), for facts read by the model
@@ -153,7 +156,8 @@ class CatalogSnapshot:
             snapshot.metadatas.append(metadata)
             tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
             extra = [str(metadata.get(key) or "") for key in ("name", "title", "page_title", "section")]
-            corpus.append(tokenize(" ".join([text, *extra, *tags])))
+            words = _DEFINITION_KEY.sub("", text) if metadata.get("chunk") == DEFINITION else text
+            corpus.append(tokenize(" ".join([words, *extra, *tags])))
             if metadata.get("chunk") == ENTITY:
                 snapshot._add_entity(metadata)
                 snapshot.entity_chunk[str(metadata.get("entity", ""))] = doc_id

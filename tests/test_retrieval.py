@@ -64,6 +64,17 @@ def test_word_forms_match_through_stemming(sample_retriever: Retriever):
     assert hits[0].entity == "resource:default/label-archive"
 
 
+def test_api_definition_keys_are_not_keywords(sample_retriever: Retriever):
+    snapshot = sample_retriever.index.current()
+    definitions = [n for n, m in enumerate(snapshot.metadatas) if m.get("chunk") == "definition"]
+    assert definitions
+    # `responses:` is in every OpenAPI document; its stem is the stem of "responsible"
+    assert not snapshot.bm25_scores("responsible")[definitions].any()
+    assert snapshot.bm25_scores("invoices line items")[definitions].any()  # what the values say still counts
+    hits = sample_retriever.retrieve("Which team is responsible for invoicing?", k=5)
+    assert hits[0].entity in {"group:default/billing-team", "component:default/invoice-service"}
+
+
 def test_techdocs_questions_find_the_page(retriever: Retriever):
     hits = retriever.retrieve("What is on the Backchat plugin roadmap?", k=3)
     assert hits[0].source_key == ("system:default/backchat", "the-backchat-plugin")
