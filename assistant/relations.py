@@ -83,7 +83,7 @@ _ASKS_FOR_ENTITIES = re.compile(r"^(?:which|what|who|whom|whose|list|show|name|f
 # "who is in team b?", "what does team a own?": the question word is then the relation's other end.
 _FILLER_WORDS = (
     "a an the is are was were be does do did can could will would still currently all other else "
-    "there any of our my your their"
+    "there any of our my your their that me us"
 )
 _FILLER = frozenset(_FILLER_WORDS.split())
 # Nouns that name what kind of entity the question asks for.

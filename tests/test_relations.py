@@ -36,6 +36,11 @@ def test_an_entity_after_an_active_verb_is_its_object():
     assert ask.direct and ask.kinds == {"component"}
 
 
+def test_listing_requests_ask_like_questions():
+    [ask] = asks("Show me the services that depend on billing-db", billing_db="resource:default/billing-db")
+    assert (ask.relation, ask.role, ask.direct, ask.kinds) == (USES, OBJECT, True, {"component"})
+
+
 def test_an_entity_before_the_verb_is_its_subject():
     [ask] = asks("Which language model does Ollama depend on?", ollama=OLLAMA)
     assert (ask.relation, ask.role) == (USES, SUBJECT)
