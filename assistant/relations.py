@@ -143,10 +143,14 @@ def asked_relations(question: str, named: list[tuple[str, int, int]]) -> list[Re
     """For each entity named at (start, end) of the normalised question, the relation words nearest it."""
     if not named or not _ASKS_FOR_ENTITIES.match(question):
         return []
-    phrases = [
+    found = [
         (match.start(), match.end(), relation, after, before)
         for pattern, relation, after, before in _PHRASE_PATTERNS
         for match in pattern.finditer(question)
+    ]
+    # "owned by" is one phrase, not "owned" with "by" after it
+    phrases = [
+        p for p in found if not any(o[0] <= p[0] and p[1] <= o[1] and (o[0], o[1]) != (p[0], p[1]) for o in found)
     ]
     question_word = question.split(" ", 1)[0]
     asks = []

@@ -53,6 +53,11 @@ def test_the_passive_voice_swaps_the_roles():
     assert ask.direct and ask.kinds == {"component"}
 
 
+def test_a_passive_phrase_is_read_whole_wherever_the_entity_stands():
+    [ask] = asks("What is the parcel tracker used by?", parcel_tracker="component:default/parcel-tracker")
+    assert (ask.relation, ask.role) == (USES, OBJECT)
+
+
 def test_who_asks_for_people_and_teams():
     [ask] = asks("Who is in the platform team?", platform_team="group:default/platform-team")
     assert (ask.relation, ask.role) == (BELONGS, OBJECT)
