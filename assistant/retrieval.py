@@ -388,23 +388,38 @@ class Pointer:
 def follow_relations(ranked: list[Hit], related: dict[str, Pointer]) -> list[Hit]:
     """Move the entities a relation question points at: the records that state the relation it asks about
     ("which frontend talks to ollama?" -> `ollama-web-ui`) first, or just above the entity it names when
-    the question word is not their kind; the other ends of the relation just below that entity."""
-    if not related or not ranked:
-        return ranked
+    the question word is not their kind; the other ends of the relation just below that entity.
+
+    When records go first, the entity the question names follows the best of them: its own page is where
+    a reader goes next, and what some would call the answer ("what is in the billing system?")."""
     score_of = {hit.source_key: hit.score for hit in ranked}
+
+    def pointer_of(hit: Hit) -> Pointer | None:
+        pointer = related.get(hit.entity) if hit.page is None else None
+        return pointer if pointer and (pointer.anchor, None) in score_of else None
+
+    firsts = [hit for hit in ranked if (pointer := pointer_of(hit)) and pointer.placement == FIRST]
+    if not firsts and not any(pointer_of(hit) for hit in ranked):
+        return ranked
     top = ranked[0].score
+    lead = firsts[0] if firsts else None
+    lead_anchor = related[lead.entity].anchor if lead else None
     moved = []
     for hit in ranked:
-        pointer = related.get(hit.entity) if hit.page is None else None
-        anchor_score = score_of.get((pointer.anchor, None)) if pointer else None
-        if pointer and anchor_score is not None:
-            if pointer.placement == FIRST:
+        pointer = pointer_of(hit)
+        if pointer:
+            anchor_score = score_of[(pointer.anchor, None)]
+            if hit is lead:
+                target = top + 3 * RELATION_STEP
+            elif pointer.placement == FIRST:
                 target = top + RELATION_STEP * (1 + hit.score)
             elif pointer.placement == ABOVE:
                 target = anchor_score + RELATION_STEP * (1 + hit.score)
             else:
                 target = anchor_score - RELATION_STEP * (2 - hit.score)
             hit = replace(hit, score=max(hit.score, target), reason=f"{pointer.reason} + {hit.reason}")
+        elif hit.page is None and hit.entity == lead_anchor:
+            hit = replace(hit, score=top + 2.5 * RELATION_STEP)
         moved.append(hit)
     return sorted(moved, key=lambda hit: hit.score, reverse=True)
 
