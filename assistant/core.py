@@ -34,7 +34,7 @@ def open_knowledge_base(settings: Settings) -> KnowledgeBase:
 
 def build_core(settings: Settings, kb: KnowledgeBase | None = None) -> Core:
     kb = kb or open_knowledge_base(settings)
-    retriever = Retriever(kb)
+    retriever = Retriever(kb, refresh_in_background=True)
     prompts = PromptLibrary(settings.prompts_dir)
     try:
         prompts.get(settings.default_prompt)  # fail at start rather than on the first question

@@ -12,6 +12,7 @@ forward and reverse, as facts for the prompt; an entity scope covers the entity 
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -24,6 +25,8 @@ import numpy as np
 from assistant.documents import DEFINITION, ENTITY, Hit
 from assistant.knowledge import KnowledgeBase
 from assistant.relations import Edge, asked_relations, edges_of, matching_edges
+
+log = logging.getLogger(__name__)
 
 DENSE_WEIGHT = 0.5
 BM25_K1 = 0.9  # term-frequency saturation: a name said twice is not twice as relevant
@@ -224,33 +227,60 @@ class CatalogSnapshot:
 
 
 class CatalogIndex:
-    """Keeps a `CatalogSnapshot` in step with the knowledge base across ingests, in any process."""
+    """Keeps a `CatalogSnapshot` in step with the knowledge base across ingests, in any process.
 
-    def __init__(self, kb: KnowledgeBase, check_interval: float = CHECK_INTERVAL_SECONDS) -> None:
+    With `refresh_in_background` (the service), a changed knowledge base is re-indexed on a thread while
+    questions keep being answered from the previous snapshot: rebuilding takes seconds on a large catalog,
+    and a scheduled ingest must not stall every question asked meanwhile. Stale entries are harmless: a
+    chunk that is gone has no embedding to score, and new chunks are found by vector search meanwhile.
+    """
+
+    def __init__(
+        self, kb: KnowledgeBase, check_interval: float = CHECK_INTERVAL_SECONDS, refresh_in_background: bool = False
+    ) -> None:
         self._kb = kb
         self._check_interval = check_interval
+        self._background = refresh_in_background
         self._lock = threading.Lock()
         self._snapshot: CatalogSnapshot | None = None
         self._checked_at = 0.0
+        self._refresh: threading.Thread | None = None
 
     def current(self) -> CatalogSnapshot:
         with self._lock:
             now = time.monotonic()
-            if self._snapshot is None or now - self._checked_at >= self._check_interval:
-                self._checked_at = now
-                generation = self._kb.generation()
-                if self._snapshot is None or self._snapshot.generation != generation:
-                    self._snapshot = CatalogSnapshot.build(generation, self._kb.all_chunks())
+            if self._snapshot is not None and now - self._checked_at < self._check_interval:
+                return self._snapshot
+            self._checked_at = now
+            generation = self._kb.generation()
+            if self._snapshot is not None and self._snapshot.generation == generation:
+                return self._snapshot
+            if self._snapshot is None or not self._background:
+                self._snapshot = CatalogSnapshot.build(generation, self._kb.all_chunks())
+            elif self._refresh is None or not self._refresh.is_alive():
+                self._refresh = threading.Thread(
+                    target=self._rebuild, args=(generation,), name="keyword-index", daemon=True
+                )
+                self._refresh.start()
             return self._snapshot
+
+    def _rebuild(self, generation: str) -> None:
+        try:
+            snapshot = CatalogSnapshot.build(generation, self._kb.all_chunks())
+        except Exception as error:  # the next check tries again; meanwhile the last snapshot serves
+            log.warning("rebuilding the keyword index failed: %s", error)
+            return
+        with self._lock:
+            self._snapshot = snapshot
 
 
 class Retriever:
     """Ranks distinct sources for a question; the one place where retrieval gets smart."""
 
-    def __init__(self, kb: KnowledgeBase, candidates: int = CANDIDATES) -> None:
+    def __init__(self, kb: KnowledgeBase, candidates: int = CANDIDATES, refresh_in_background: bool = False) -> None:
         self.kb = kb
         self.candidates = candidates
-        self.index = CatalogIndex(kb)
+        self.index = CatalogIndex(kb, refresh_in_background=refresh_in_background)
 
     def scope(self, entity: str) -> set[str]:
         """An entity and what it relates to: what a page embedded on that entity's page is about."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -154,14 +155,15 @@ def test_relation_questions_stay_inside_the_entity_scope(retriever: Retriever):
     assert hits[0].entity == "component:default/ollama"
 
 
-def test_keyword_index_follows_incremental_ingests(kb: KnowledgeBase, tmp_path: Path):
-    def doc(name: str, text: str) -> Document:
-        return Document(
-            id=f"component:default/{name}",
-            text=text,
-            metadata={"entity": f"component:default/{name}", "name": name, "chunk": "entity", "kind": "component"},
-        )
+def doc(name: str, text: str) -> Document:
+    return Document(
+        id=f"component:default/{name}",
+        text=text,
+        metadata={"entity": f"component:default/{name}", "name": name, "chunk": "entity", "kind": "component"},
+    )
 
+
+def test_keyword_index_follows_incremental_ingests(kb: KnowledgeBase, tmp_path: Path):
     retriever = Retriever(kb)
     retriever.index = CatalogIndex(kb, check_interval=0)
     kb.sync("s", [doc("alpha", "Alpha service renders invoices")])
@@ -170,6 +172,19 @@ def test_keyword_index_follows_incremental_ingests(kb: KnowledgeBase, tmp_path: 
     assert retriever.retrieve("what is zebra-sync", k=1)[0].entity == "component:default/zebra-sync"
     kb.sync("s", [doc("zebra-sync", "Copies data nightly")])
     assert {h.entity for h in retriever.retrieve("alpha invoices", k=5)} == {"component:default/zebra-sync"}
+
+
+def test_the_service_answers_from_the_last_index_while_it_rebuilds(kb: KnowledgeBase):
+    index = CatalogIndex(kb, check_interval=0, refresh_in_background=True)
+    kb.sync("s", [doc("alpha", "Alpha service renders invoices")])
+    first = index.current()  # the first index is built before answering: there is nothing else
+    assert set(first.entities) == {"component:default/alpha"}
+    kb.sync("s", [doc("alpha", "Alpha service renders invoices"), doc("zebra-sync", "Copies data nightly")])
+    assert index.current() is first  # no question waits for the rebuild
+    deadline = time.monotonic() + 60
+    while (latest := index.current()) is first and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert set(latest.entities) == {"component:default/alpha", "component:default/zebra-sync"}
 
 
 def run_eval(data_dir: Path, questions: Path, *args: str) -> subprocess.CompletedProcess[str]:
