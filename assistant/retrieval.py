@@ -7,7 +7,9 @@ BM25 over the chunk text plus the entity's name, title and tags (so `ollama-web-
 across two catalogs (see benchmarks/retrieval.py), not per question.
 
 The same in-memory index holds the catalog graph: entities named in a question bring their relations,
-forward and reverse, as facts for the prompt; an entity scope covers the entity and its neighbours.
+forward and reverse, as facts for the prompt; a question about a relation ("which services use X?", see
+`assistant.relations`) ranks the entities whose records state it; an entity scope covers the entity and
+its neighbours.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ BM25_B = 0.4  # mild length normalisation: long TechDocs sections are not punish
 CANDIDATES = 50  # chunks taken from each signal before fusion
 CHECK_INTERVAL_SECONDS = 2.0
 MIN_LABEL_CHARS = 3
-# A relation's evidence ranks just above the entity the question names, the other end just below it;
-# this small step keeps them in order among themselves by their own score.
+# Relation answers are scored a small step above (or below) the source they are placed against, and keep
+# their order among themselves by their own score.
 RELATION_STEP = 1e-3
 
 _STOPWORDS = frozenset(
@@ -85,7 +87,7 @@ _STOPWORDS = frozenset(
 )
 # The keys of an API definition are its syntax (`responses:`, `schema:`, `required:`), not what it is about:
 # "who is responsible for X" must not match every OpenAPI document through the stem of `responses`.
-_DEFINITION_KEY = re.compile(r"^(\s*(?:-\s*)?)[\"']?[A-Za-z_$][\w$-]*[\"']?\s*:(?=\s|$)", re.MULTILINE)
+_DEFINITION_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?[A-Za-z_$][\w$-]*[\"']?\s*:(?=\s|$)", re.MULTILINE)
 _WORD = re.compile(r"[a-z0-9]+(?:[.\-_'][a-z0-9]+)*")
 
 # relation field -> (forward label, reverse label), for facts read by the model
