@@ -163,13 +163,19 @@ class KnowledgeBase:
         """The `k` chunks closest in meaning to `query`, best first; score is cosine similarity."""
         return self.search_by_vector(self.embedder.embed_query(query), k, where)
 
+    def nearest(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """Ids and cosine similarity of the `k` nearest chunks, without their text: retrieval holds the text
+        in memory already, and fetching it from the store costs more than the search itself."""
+        result = self._collection.query(query_embeddings=[vector], n_results=k, where=where, include=["distances"])
+        return [
+            (doc_id, 1.0 - float(distance))
+            for doc_id, distance in zip(result["ids"][0], result["distances"][0], strict=True)
+        ]
+
     def search_by_vector(self, vector: list[float], k: int, where: dict[str, Any] | None = None) -> list[Hit]:
-        count = self._collection.count()
-        if count == 0:
-            return []
         result = self._collection.query(
             query_embeddings=[vector],
-            n_results=min(k, count),
+            n_results=k,
             where=where,
             include=["documents", "metadatas", "distances"],
         )

@@ -233,8 +233,9 @@ class CatalogIndex:
 
     With `refresh_in_background` (the service), a changed knowledge base is re-indexed on a thread while
     questions keep being answered from the previous snapshot: rebuilding takes seconds on a large catalog,
-    and a scheduled ingest must not stall every question asked meanwhile. Stale entries are harmless: a
-    chunk that is gone has no embedding to score, and new chunks are found by vector search meanwhile.
+    and a scheduled ingest must not stall every question asked meanwhile. Meanwhile a chunk that is gone has
+    no embedding left to score, a new chunk is found by vector search (its text read from the store), and
+    a changed chunk is quoted as it was until the new snapshot lands, seconds later.
     """
 
     def __init__(
@@ -297,7 +298,7 @@ class Retriever:
         named = {name for name, _, _ in spans}
         related = self._related_by_question(snapshot, normalised, spans, allowed)
         vector = self.kb.embedder.embed_query(question)
-        dense = {hit.id: hit for hit in self.kb.search_by_vector(vector, self.candidates, where)}
+        dense = dict(self.kb.nearest(vector, self.candidates, where))
         lexical = snapshot.bm25_scores(question)
         position = snapshot.position
         if allowed is not None and len(lexical):
@@ -311,18 +312,21 @@ class Retriever:
         if allowed is not None:
             missing = [doc_id for doc_id in missing if snapshot.entity_of[position[doc_id]] in allowed]
         query = np.asarray(vector)
-        cosine = {doc_id: hit.score for doc_id, hit in dense.items()}
+        cosine = dict(dense)
         cosine.update({doc_id: float(np.dot(query, emb)) for doc_id, emb in self.kb.embeddings(missing).items()})
         best_lexical = max((lexical[position[d]] for d in cosine if d in position), default=0.0) or 1.0
         dense_rank = {doc_id: n for n, doc_id in enumerate(dense)}
+        # chunks stored after the keyword index was built (the service rebuilds it in the background)
+        unindexed = [doc_id for doc_id in cosine if doc_id not in position]
+        newer = {hit.id: hit for hit in self.kb.get(ids=unindexed)} if unindexed else {}
         hits: list[Hit] = []
         for doc_id, similarity in cosine.items():
             keyword = lexical[position[doc_id]] / best_lexical if doc_id in position else 0.0
-            if doc_id in dense:
-                hit = dense[doc_id]
-            elif doc_id in position:
+            if doc_id in position:
                 n = position[doc_id]
-                hit = Hit(doc_id, snapshot.texts[n], snapshot.metadatas[n], 0.0)
+                hit = Hit(doc_id, snapshot.texts[n], dict(snapshot.metadatas[n]), 0.0)
+            elif doc_id in newer:
+                hit = newer[doc_id]
             else:
                 continue
             reasons = []
