@@ -83,7 +83,7 @@ _ASKS_FOR_ENTITIES = re.compile(r"^(?:which|what|who|whom|whose|list|show|name|f
 # "who is in team b?", "what does team a own?": the question word is then the relation's other end.
 _FILLER_WORDS = (
     "a an the is are was were be does do did can could will would still currently all other else "
-    "there any of our my your their that me us"
+    "there any of our my your their that me us many"
 )
 _FILLER = frozenset(_FILLER_WORDS.split())
 # Nouns that name what kind of entity the question asks for.
@@ -110,13 +110,17 @@ class Edge:
     object: str
     stated_by: str
 
+    def describe(self) -> str:
+        return f"{self.subject} {self.relation} {self.object}"
+
 
 @dataclass(frozen=True)
 class RelationAsk:
     """A question asks about `relation` edges in which `entity` plays `role`.
 
     `direct` when the question word itself is the other end ("which services use X?"), and then `kinds`
-    are the kinds of entity it asks for (empty: any).
+    are the kinds of entity it asks for (empty: any); `complete` when nothing follows but the relation and
+    the entity ("who owns X?", not "what does X use to compute status?").
     """
 
     entity: str
@@ -124,6 +128,7 @@ class RelationAsk:
     role: str
     direct: bool = False
     kinds: frozenset[str] = frozenset()
+    complete: bool = False
 
 
 def edges_of(entity: str, relations: list[str]) -> list[Edge]:
@@ -168,7 +173,10 @@ def asked_relations(question: str, named: list[tuple[str, int, int]]) -> list[Re
             kinds = frozenset(KIND_WORDS[word] for word in between if word in KIND_WORDS)
             if question_word == "who" and not kinds:
                 kinds = _PEOPLE
-            asks.append(RelationAsk(entity, relation, after if entity_follows else before, direct, kinds))
+            tail = question[max(end, phrase_end) :].split()
+            complete = all(word in _FILLER or word in KIND_WORDS for word in tail)
+            role = after if entity_follows else before
+            asks.append(RelationAsk(entity, relation, role, direct, kinds, complete))
     return list(dict.fromkeys(asks))
 
 

@@ -358,11 +358,11 @@ class Retriever:
                     placement = FIRST if not ask.kinds or kind in ask.kinds else ABOVE
                 else:
                     target, placement = (edge.object if edge.subject == ask.entity else edge.subject), BELOW
-                if allowed is not None and target not in allowed:
-                    continue
-                if target not in related or placement < related[target].placement:
-                    reason = f"catalog: {edge.subject} {edge.relation} {edge.object}"
-                    related[target] = Pointer(ask.entity, placement, reason)
+                reason = f"catalog: {edge.describe()}"
+                if placement == BELOW and ask.complete:  # "who owns X?": X's own record is the answer
+                    _point(related, ask.entity, Pointer(ask.entity, FIRST, reason))
+                if allowed is None or target in allowed:
+                    _point(related, target, Pointer(ask.entity, placement, reason))
         return related
 
     def facts(self, question: str, entity: str | None = None, limit: int = 3) -> list[str]:
@@ -410,6 +410,12 @@ def top_indices(scores: np.ndarray, n: int) -> list[int]:
 
 
 FIRST, ABOVE, BELOW = 0, 1, 2
+
+
+def _point(related: dict[str, Pointer], entity: str, pointer: Pointer) -> None:
+    """Keep the strongest placement an entity is given."""
+    if entity not in related or pointer.placement < related[entity].placement:
+        related[entity] = pointer
 
 
 @dataclass(frozen=True)

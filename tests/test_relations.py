@@ -53,6 +53,14 @@ def test_the_passive_voice_swaps_the_roles():
     assert ask.direct and ask.kinds == {"component"}
 
 
+def test_a_question_is_complete_when_nothing_but_the_relation_and_entity_is_asked():
+    [ask] = asks("Who is responsible for the backchat system?", backchat="system:default/backchat")
+    assert ask.complete and (ask.relation, ask.role) == (OWNS, OBJECT)
+    tracker = "component:default/parcel-tracker"
+    [ask] = asks("What does the parcel tracker use to compute status?", parcel_tracker=tracker)
+    assert ask.direct and not ask.complete
+
+
 def test_a_passive_phrase_is_read_whole_wherever_the_entity_stands():
     [ask] = asks("What is the parcel tracker used by?", parcel_tracker="component:default/parcel-tracker")
     assert (ask.relation, ask.role) == (USES, OBJECT)

@@ -117,6 +117,15 @@ def test_what_an_entity_depends_on_keeps_the_entity_first(retriever: Retriever):
     assert hits[0].entity == "component:default/ollama"
 
 
+def test_the_record_that_states_a_relation_comes_first(retriever: Retriever, sample_retriever: Retriever):
+    hits = retriever.retrieve("Who is responsible for the backchat system?", k=3)
+    assert hits[0].entity == "system:default/backchat"
+    assert "catalog: user:default/ben.wilcock owns system:default/backchat" in hits[0].reason
+    # more to the question than the relation: the page on computing status answers it, not the entity
+    hits = sample_retriever.retrieve("What does the parcel tracker use to compute status?", k=3)
+    assert hits[0].source_key == ("component:default/parcel-tracker", "index")
+
+
 def test_incidental_relation_words_move_nothing(sample_retriever: Retriever):
     hits = sample_retriever.retrieve("Which Java version does the parcel tracker use locally?", k=5)
     assert hits[0].source_key == ("component:default/parcel-tracker", "running-locally")
