@@ -265,7 +265,8 @@ def evaluate_retrieval(
     else:
         typer.echo(
             f"{report.questions} questions, k={k}: recall@{k} {report.recall_at_k:.3f}, "
-            f"recall@1 {report.recall_at_1:.3f}, MRR {report.mrr:.3f}"
+            + (f"recall@1 {report.recall_at_1:.3f}, " if k > 1 else "")
+            + f"MRR {report.mrr:.3f}"
         )
         for miss in report.misses:
             typer.echo(f"  missed: {miss['question']}")

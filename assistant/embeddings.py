@@ -48,7 +48,9 @@ class Embedder:
             if self._model is None:
                 location = resolve_model_location(self.name)
                 from sentence_transformers import SentenceTransformer
+                from transformers.utils import logging as transformers_logging
 
+                transformers_logging.disable_progress_bar()  # a bar per load clutters every CLI run and log
                 try:
                     # local_files_only: a name that is not on disk fails here instead of reaching for a hub.
                     self._model = SentenceTransformer(location, device=self._device, local_files_only=True)

@@ -153,6 +153,7 @@ class CatalogSnapshot:
     def build(cls, generation: str, chunks: Iterable[tuple[str, str, dict[str, Any]]]) -> CatalogSnapshot:
         import bm25s
 
+        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
         snapshot = cls(generation)
         corpus: list[list[str]] = []
         for doc_id, text, metadata in chunks:
