@@ -173,8 +173,9 @@ def asked_relations(question: str, named: list[tuple[str, int, int]]) -> list[Re
             kinds = frozenset(KIND_WORDS[word] for word in between if word in KIND_WORDS)
             if question_word == "who" and not kinds:
                 kinds = _PEOPLE
-            tail = question[max(end, phrase_end) :].split()
-            complete = all(word in _FILLER or word in KIND_WORDS for word in tail)
+            rest = question[phrase_end:start] if entity_follows else question[end:phrase_start]
+            rest += " " + question[max(end, phrase_end) :]
+            complete = all(word in _FILLER or word in KIND_WORDS for word in rest.split())
             role = after if entity_follows else before
             asks.append(RelationAsk(entity, relation, role, direct, kinds, complete))
     return list(dict.fromkeys(asks))

@@ -59,6 +59,8 @@ def test_a_question_is_complete_when_nothing_but_the_relation_and_entity_is_aske
     tracker = "component:default/parcel-tracker"
     [ask] = asks("What does the parcel tracker use to compute status?", parcel_tracker=tracker)
     assert ask.direct and not ask.complete
+    [ask] = asks("Which team does the parcel tracker quietly depend on?", parcel_tracker=tracker)
+    assert not ask.complete  # words between the entity and the relation count too
 
 
 def test_a_passive_phrase_is_read_whole_wherever_the_entity_stands():
