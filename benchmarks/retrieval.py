@@ -16,6 +16,7 @@ delete that folder to rebuild it.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
@@ -67,7 +68,7 @@ def quality(embedder: Embedder) -> None:
             kb = KnowledgeBase(open_chroma(Path(folder), None), embedder, "bench-quality")
             run_ingest(kb, [LocalFilesSource(catalog)], Path(folder) / "lock")
             questions = load_questions(questions_file)
-            print(f"{name} over {catalog.relative_to(REPO.parent)} ({len(questions)} questions)")
+            print(f"{name} over {os.path.relpath(catalog, REPO)} ({len(questions)} questions)")
             base = quality_row("vector-only (baseline)", vector_only(kb), questions)
             full = quality_row("hybrid retriever", Retriever(kb).retrieve, questions)
             ratios = "   ".join(
