@@ -435,35 +435,43 @@ def follow_relations(ranked: list[Hit], related: dict[str, Pointer]) -> list[Hit
 
     When records go first, the entity the question names follows the best of them: its own page is where
     a reader goes next, and what some would call the answer ("what is in the billing system?")."""
-    score_of = {hit.source_key: hit.score for hit in ranked}
-
-    def pointer_of(hit: Hit) -> Pointer | None:
-        pointer = related.get(hit.entity) if hit.page is None else None
-        return pointer if pointer and (pointer.anchor, None) in score_of else None
-
-    firsts = [hit for hit in ranked if (pointer := pointer_of(hit)) and pointer.placement == FIRST]
-    if not firsts and not any(pointer_of(hit) for hit in ranked):
+    before = {hit.source_key: hit.score for hit in ranked}
+    pointed = {
+        hit.entity: related[hit.entity]
+        for hit in ranked
+        if hit.page is None and hit.entity in related and (related[hit.entity].anchor, None) in before
+    }
+    if not pointed:
         return ranked
     top = ranked[0].score
+    firsts = [
+        hit.entity
+        for hit in ranked
+        if hit.page is None and hit.entity in pointed and pointed[hit.entity].placement == FIRST
+    ]
     lead = firsts[0] if firsts else None
-    lead_anchor = related[lead.entity].anchor if lead else None
+    after = dict(before)
+    for hit in ranked:  # the records that state the relation, and the named entity behind the best of them
+        if hit.page is not None:
+            continue
+        pointer, key = pointed.get(hit.entity), hit.source_key
+        if hit.entity == lead:
+            after[key] = top + 3 * RELATION_STEP
+        elif pointer and pointer.placement == FIRST:
+            after[key] = top + RELATION_STEP * (1 + hit.score)
+        elif pointer and pointer.placement == ABOVE:
+            after[key] = before[(pointer.anchor, None)] + RELATION_STEP * (1 + hit.score)
+        elif lead is not None and hit.entity == pointed[lead].anchor:
+            after[key] = top + 2.5 * RELATION_STEP
+    for hit in ranked:  # the other ends, below where the named entity now stands
+        pointer = pointed.get(hit.entity) if hit.page is None else None
+        if pointer and pointer.placement == BELOW:
+            after[hit.source_key] = after[(pointer.anchor, None)] - RELATION_STEP * (2 - hit.score)
     moved = []
     for hit in ranked:
-        pointer = pointer_of(hit)
-        if pointer:
-            anchor_score = score_of[(pointer.anchor, None)]
-            if hit is lead:
-                target = top + 3 * RELATION_STEP
-            elif pointer.placement == FIRST:
-                target = top + RELATION_STEP * (1 + hit.score)
-            elif pointer.placement == ABOVE:
-                target = anchor_score + RELATION_STEP * (1 + hit.score)
-            else:
-                target = anchor_score - RELATION_STEP * (2 - hit.score)
-            hit = replace(hit, score=max(hit.score, target), reason=f"{pointer.reason} + {hit.reason}")
-        elif hit.page is None and hit.entity == lead_anchor:
-            hit = replace(hit, score=top + 2.5 * RELATION_STEP)
-        moved.append(hit)
+        pointer = pointed.get(hit.entity) if hit.page is None else None
+        reason = f"{pointer.reason} + {hit.reason}" if pointer else hit.reason
+        moved.append(replace(hit, score=max(hit.score, after[hit.source_key]), reason=reason))
     return sorted(moved, key=lambda hit: hit.score, reverse=True)
 
 

@@ -121,6 +121,7 @@ def test_the_record_that_states_a_relation_comes_first(retriever: Retriever, sam
     hits = retriever.retrieve("Who is responsible for the backchat system?", k=3)
     assert hits[0].entity == "system:default/backchat"
     assert "catalog: user:default/ben.wilcock owns system:default/backchat" in hits[0].reason
+    assert hits[1].entity == "user:default/ben.wilcock"  # the other end follows the record that names it
     # more to the question than the relation: the page on computing status answers it, not the entity
     hits = sample_retriever.retrieve("What does the parcel tracker use to compute status?", k=3)
     assert hits[0].source_key == ("component:default/parcel-tracker", "index")
