@@ -340,7 +340,7 @@ class Retriever:
             score = DENSE_WEIGHT * similarity + (1 - DENSE_WEIGHT) * keyword
             hits.append(replace(hit, score=score, reason=" + ".join(reasons) or "related"))
         ranked = follow_relations(best_per_source(hits, len(hits)), related)
-        return self._lead_with_entity_text(ranked[:k])
+        return self._lead_with_entity_text(snapshot, ranked[:k])
 
     @staticmethod
     def _related_by_question(
@@ -373,18 +373,16 @@ class Retriever:
         subjects = list(dict.fromkeys(([entity] if entity else []) + named))[:limit]
         return [snapshot.facts(subject) for subject in subjects if subject in snapshot.entities]
 
-    def _lead_with_entity_text(self, hits: list[Hit]) -> list[Hit]:
+    @staticmethod
+    def _lead_with_entity_text(snapshot: CatalogSnapshot, hits: list[Hit]) -> list[Hit]:
         """An entity matched through a part of its API definition still shows who owns it and what it is."""
-        parts = {hit.id: hit.entity for hit in hits if hit.metadata.get("chunk") == DEFINITION}
-        if not parts:
-            return hits
-        entities = {hit.id: hit for hit in self.kb.get(ids=list(set(parts.values())))}
-        return [
-            replace(hit, text=f"{entities[hit.entity].text}\n\n{hit.text}")
-            if hit.id in parts and hit.entity in entities
-            else hit
-            for hit in hits
-        ]
+        led = []
+        for hit in hits:
+            entity_chunk = snapshot.entity_chunk.get(hit.entity) if hit.metadata.get("chunk") == DEFINITION else None
+            if entity_chunk is not None:
+                hit = replace(hit, text=f"{snapshot.texts[snapshot.position[entity_chunk]]}\n\n{hit.text}")
+            led.append(hit)
+        return led
 
     def catalog_summary(self, limit: int = 200) -> dict[str, list[str]]:
         """The refs a generated catalog file may use as owner, system or domain."""

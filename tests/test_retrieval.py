@@ -76,6 +76,14 @@ def test_api_definition_keys_are_not_keywords(sample_retriever: Retriever):
     assert hits[0].entity in {"group:default/billing-team", "component:default/invoice-service"}
 
 
+def test_a_part_of_an_api_definition_comes_with_the_api_entry(sample_retriever: Retriever):
+    [hit] = sample_retriever.retrieve("Which endpoint returns one invoice with its line items?", k=1)
+    assert hit.metadata["chunk"] == "definition"
+    # the reader (and the model) sees what the API is and who owns it before the part of the spec
+    assert hit.text.startswith("API (openapi): Invoice API [api:default/invoice-api]")
+    assert "Owner: group:default/billing-team" in hit.text and "/invoices/{invoiceId}" in hit.text
+
+
 def test_techdocs_questions_find_the_page(retriever: Retriever):
     hits = retriever.retrieve("What is on the Backchat plugin roadmap?", k=3)
     assert hits[0].source_key == ("system:default/backchat", "the-backchat-plugin")
