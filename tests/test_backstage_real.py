@@ -24,7 +24,7 @@ from ingest.pipeline import run_ingest
 from ingest.sources.backstage_catalog import BackstageCatalogSource
 from ingest.sources.backstage_client import BackstageClient
 from ingest.sources.backstage_techdocs import BackstageTechDocsSource
-from tests.conftest import EXAMPLES, free_port
+from tests.conftest import EXAMPLES, free_port, stop_process
 
 pytestmark = pytest.mark.slow
 HARNESS = Path(__file__).parent / "backstage"
@@ -111,11 +111,7 @@ def backstage(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealBackstag
         instance.build_techdocs("system", "billing")
         yield instance
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process, grace=20)
         log.close()
         print((root / "backstage.log").read_text()[-3000:], file=sys.stderr)
 
