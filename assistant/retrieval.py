@@ -442,12 +442,8 @@ def follow_relations(ranked: list[Hit], related: dict[str, Pointer]) -> list[Hit
     if not pointed:
         return ranked
     top = ranked[0].score
-    firsts = [
-        hit.entity
-        for hit in ranked
-        if hit.page is None and hit.entity in pointed and pointed[hit.entity].placement == FIRST
-    ]
-    lead = firsts[0] if firsts else None
+    # `pointed` is in ranking order, so its first FIRST is the best-ranked record that states the relation
+    lead = next((entity for entity, pointer in pointed.items() if pointer.placement == FIRST), None)
     after = dict(before)
     for hit in ranked:  # the records that state the relation, and the named entity behind the best of them
         if hit.page is not None:
