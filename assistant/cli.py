@@ -79,10 +79,15 @@ def ingest(
     every: Annotated[
         str | None, typer.Option(help="Run forever on this schedule, e.g. 30m or 1h (runs never overlap)")
     ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Any failed file, entity or site changes nothing and exits 1")
+    ] = False,
 ) -> None:
     """Read the sources and sync them into the knowledge base (unchanged documents are not re-embedded).
 
-    A source that cannot be read completely changes nothing in the knowledge base, and the command exits 1.
+    Exit codes: 0 everything read; 4 synced with problems (some files, entities or TechDocs sites failed and
+    kept what they had; the rest synced); 1 a source could not be read at all; 2 usage or configuration;
+    3 another ingest holds the lock.
     """
     from assistant.core import open_knowledge_base
     from ingest.pipeline import IngestBusy
@@ -102,19 +107,19 @@ def ingest(
     kb = open_knowledge_base(settings)
     if interval is None:
         try:
-            run = ingest_once(kb, settings, paths, backstage, techdocs, wait, show_progress=sys.stderr.isatty())
+            run = ingest_once(
+                kb, settings, paths, backstage, techdocs, wait, show_progress=sys.stderr.isatty(), strict=strict
+            )
         except IngestBusy as error:
             _fail(str(error), 3)
             return
         _print_report(run, as_json)
-        if not run.ok:
-            raise typer.Exit(1)
-        return
+        raise typer.Exit(INGEST_EXIT_CODES[run.status])
     # Runs never overlap: the next one starts after this one ends, at the next multiple of the interval.
     while True:
         started = time.monotonic()
         try:
-            run = ingest_once(kb, settings, paths, backstage, techdocs, wait)
+            run = ingest_once(kb, settings, paths, backstage, techdocs, wait, strict=strict)
             _print_report(run, as_json)
         except IngestBusy as error:
             logging.getLogger("assistant.ingest").warning("%s; skipping this run", error)
@@ -122,22 +127,36 @@ def ingest(
         time.sleep(interval - elapsed % interval)
 
 
+INGEST_EXIT_CODES = {"ok": 0, "partial": 4, "failed": 1}
+
+
 def _print_report(run: Any, as_json: bool) -> None:
     report = run.to_dict()
     if as_json:
         typer.echo(json.dumps(report))
-    else:
-        for item in report["sources"]:
-            state = "FAILED" if item["failed"] else "ok"
-            typer.echo(
-                f"{item['source']}: {state}; added {item['added']}, updated {item['updated']}, "
-                f"unchanged {item['unchanged']}, deleted {item['deleted']}, skipped {item['skipped']}; "
-                f"{item['chunks_embedded']} chunks embedded in {item['seconds']:.1f} s"
-            )
-        if report["chunks_embedded"] == 0 and run.ok:
-            typer.echo("nothing changed: no chunks embedded")
-        for error in report["errors"]:
-            typer.secho(f"  {error}", fg=typer.colors.YELLOW, err=True)
+        return
+    for item in report["sources"]:
+        state = "FAILED" if item["failed"] else ("synced with problems" if item["failed_units"] else "ok")
+        typer.echo(
+            f"{item['source']}: {state}; added {item['added']}, updated {item['updated']}, "
+            f"unchanged {item['unchanged']}, deleted {item['deleted']}, kept {item['kept']}, "
+            f"skipped {item['skipped']}; {item['chunks_embedded']} chunks embedded in {item['seconds']:.1f} s"
+        )
+    kinds = ", ".join(f"{count} {kind}" for kind, count in report["entities_by_kind"].items())
+    if kinds:
+        typer.echo(f"entities: {kinds}")
+    if report["chunks_embedded"] == 0 and report["deleted"] == 0 and run.ok:
+        typer.echo("nothing changed: no chunks embedded")
+    for error in report["errors"]:
+        typer.secho(f"  error: {error}", fg=typer.colors.RED, err=True)
+    for warning in report["warnings"]:
+        where = ":".join(str(warning[key]) for key in ("file", "line") if warning.get(key))
+        typer.secho(f"  warning: {where + ': ' if where else ''}{warning['message']}", fg=typer.colors.YELLOW, err=True)
+    if report["warnings"]:
+        counts = ", ".join(f"{count} {kind}" for kind, count in report["warning_counts"].items())
+        typer.echo(f"warnings: {counts}")
+    if report["failed_units"]:
+        typer.echo(f"{len(report['failed_units'])} part(s) failed and kept what they had; the rest synced")
 
 
 @app.command()

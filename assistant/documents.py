@@ -17,12 +17,19 @@ TECHDOCS = "techdocs"
 
 @dataclass(frozen=True)
 class Document:
-    """One unit of text to embed. `id` is stable across ingests, so re-ingesting updates in place."""
+    """One piece of text to embed. `id` is stable across ingests, so re-ingesting updates in place.
+
+    `unit` names the part of its source that produced it (a catalog file, an entity's TechDocs site), so a
+    part that fails to read keeps its documents; `origin` is where it was defined (file, line), for reports.
+    Neither is part of the content hash: moving an entity to another file does not re-embed it.
+    """
 
     id: str
     text: str
     metadata: dict[str, MetadataValue]
     content_hash: str = ""
+    unit: str = field(default="", compare=False)
+    origin: tuple[str, int | None] | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.content_hash:

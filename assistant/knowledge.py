@@ -9,15 +9,17 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from assistant.documents import Document, Hit
+from assistant.documents import ENTITY, Document, Hit
 from assistant.embeddings import Embedder
 from assistant.errors import KnowledgeBaseError
+from assistant.sync_plan import Stored, plan_sync
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +36,15 @@ class IngestReport:
     updated: int = 0
     unchanged: int = 0
     deleted: int = 0
+    kept: int = 0  # gone from the source, but kept because the part that held them failed to read
     skipped: int = 0
     chunks_embedded: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
     failed: bool = False  # the source could not be read; its stored documents were left as they were
+    failed_units: list[dict[str, Any]] = field(default_factory=list)  # parts that kept their old documents
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    entities_by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,28 +89,30 @@ class KnowledgeBase:
     def collection(self) -> Any:
         return self._collection
 
-    def _stored_fingerprints(self, source_name: str) -> dict[str, str]:
-        """id -> content hash and embedding model: a document is unchanged only if both still match."""
-        hashes: dict[str, str] = {}
-        offset = 0
-        while True:
-            batch = self._collection.get(
-                where={"source": source_name}, include=["metadatas"], limit=_PAGE, offset=offset
+    def _stored(self, source_name: str) -> dict[str, Stored]:
+        """What the store holds of `source_name`, by id: fingerprints and units, no texts or vectors."""
+        stored: dict[str, Stored] = {}
+        for doc_id, metadata in self.iter_metadata({"source": source_name}):
+            stored[doc_id] = Stored(
+                fingerprint=f"{metadata.get('content_hash')}|{metadata.get('embedding_model')}",
+                unit=str(metadata.get("unit") or ""),
+                entity=str(metadata.get("entity") or ""),
+                chunk=str(metadata.get("chunk") or ""),
             )
-            for doc_id, metadata in zip(batch["ids"], batch["metadatas"], strict=True):
-                metadata = metadata or {}
-                hashes[doc_id] = f"{metadata.get('content_hash')}|{metadata.get('embedding_model')}"
-            if len(batch["ids"]) < _PAGE:
-                return hashes
-            offset += _PAGE
+        return stored
 
     def sync(
-        self, source_name: str, documents: Iterable[Document], progress: Callable[[int, int], None] | None = None
+        self,
+        source_name: str,
+        documents: Iterable[Document],
+        progress: Callable[[int, int], None] | None = None,
+        protected_units: Collection[str] = (),
     ) -> IngestReport:
         """Make the stored documents of `source_name` equal to `documents`.
 
         Unchanged documents (same id and content hash) are not re-embedded; stored documents of this source
-        that are not in `documents` are deleted. Call it only with a source that was read completely.
+        that are not in `documents` are deleted, except those of `protected_units` (parts of the source that
+        could not be read this time, see `sync_plan`). Writing a batch overlaps with embedding the next.
         """
         started = time.perf_counter()
         report = IngestReport(source=source_name)
@@ -113,42 +121,45 @@ class KnowledgeBase:
             if document.id in wanted:
                 report.errors.append(f"duplicate document id {document.id}; the later one is kept")
             wanted[document.id] = document
-        stored = self._stored_fingerprints(source_name)
         model = self.embedder.name
-        changed = [doc for doc in wanted.values() if stored.get(doc.id) != f"{doc.content_hash}|{model}"]
-        report.added = sum(1 for doc in changed if doc.id not in stored)
-        report.updated = len(changed) - report.added
-        report.unchanged = len(wanted) - len(changed)
+        plan = plan_sync(wanted, self._stored(source_name), model, protected_units)
+        report.added, report.unchanged = plan.added, plan.unchanged
+        report.updated = len(plan.embed) - plan.added
+        report.kept = len(plan.kept)
         batch_size = min(self.embedder.batch_size * 8, self._client.get_max_batch_size())
-        for batch in _batches(changed, batch_size):
-            embeddings = self.embedder.embed_documents([doc.text for doc in batch])
-            self._collection.upsert(
-                ids=[doc.id for doc in batch],
-                embeddings=embeddings,
-                documents=[doc.text for doc in batch],
-                metadatas=[
-                    {
-                        **doc.metadata,
-                        "source": source_name,
-                        "content_hash": doc.content_hash,
-                        "embedding_model": model,
-                    }
-                    for doc in batch
-                ],
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
+            pending: Future[None] | None = None
+            for batch in _batches(plan.embed, batch_size):
+                embeddings = self.embedder.embed_documents([doc.text for doc in batch])
+                if pending is not None:
+                    pending.result()  # at most one write in flight; an error stops the sync here
+                pending = writer.submit(self._write, batch, embeddings, source_name, model)
+                report.chunks_embedded += len(batch)
+                if progress is not None:
+                    progress(report.chunks_embedded, len(plan.embed))
+                else:
+                    log.info("%s: embedded %d/%d chunks", source_name, report.chunks_embedded, len(plan.embed))
+            if pending is not None:
+                pending.result()
+        for batch in _batches(plan.relabel, batch_size):
+            self._collection.update(
+                ids=[doc.id for doc in batch], metadatas=[_stored_metadata(doc, source_name, model) for doc in batch]
             )
-            report.chunks_embedded += len(batch)
-            if progress is not None:
-                progress(report.chunks_embedded, len(changed))
-            else:
-                log.info("%s: embedded %d/%d chunks", source_name, report.chunks_embedded, len(changed))
-        gone = [doc_id for doc_id in stored if doc_id not in wanted]
-        for batch in _batches(gone, batch_size):
+        for batch in _batches(plan.delete, batch_size):
             self._collection.delete(ids=batch)
-        report.deleted = len(gone)
-        if changed or gone:
+        report.deleted = len(plan.delete)
+        if plan.embed or plan.delete:
             self._bump_generation()
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _write(self, batch: list[Document], embeddings: list[list[float]], source_name: str, model: str) -> None:
+        self._collection.upsert(
+            ids=[doc.id for doc in batch],
+            embeddings=embeddings,
+            documents=[doc.text for doc in batch],
+            metadatas=[_stored_metadata(doc, source_name, model) for doc in batch],
+        )
 
     def _bump_generation(self) -> None:
         """Mark the collection changed, so that indexes built from it (keywords, names) rebuild."""
@@ -225,6 +236,10 @@ class KnowledgeBase:
                 return
             offset += _PAGE
 
+    def entity_refs(self) -> set[str]:
+        """The refs of every entity stored, whatever its source."""
+        return {doc_id for doc_id, _ in self.iter_metadata({"chunk": ENTITY})}
+
     def count(self) -> int:
         return int(self._collection.count())
 
@@ -243,6 +258,17 @@ class KnowledgeBase:
             "by_chunk": by_chunk,
             "embedding_model": self.embedder.name,
         }
+
+
+def _stored_metadata(document: Document, source_name: str, model: str) -> dict[str, Any]:
+    extra = {"unit": document.unit} if document.unit else {}
+    return {
+        **document.metadata,
+        **extra,
+        "source": source_name,
+        "content_hash": document.content_hash,
+        "embedding_model": model,
+    }
 
 
 def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -11,6 +11,9 @@ SOURCES_HEADING = "\n\n---\n**Sources**\n"
 
 
 def entity_url(base_url: str, ref: EntityRef) -> str:
+    """The entity's page; a software Template opens where it is used, in the scaffolder."""
+    if ref.kind == "template":
+        return f"{base_url}/create/templates/{quote(ref.namespace)}/{quote(ref.name)}"
     return f"{base_url}/catalog/{quote(ref.namespace)}/{quote(ref.kind)}/{quote(ref.name)}"
 
 

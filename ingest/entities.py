@@ -6,12 +6,14 @@ the place it came from.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
 from assistant.documents import DEFINITION, ENTITY, Document, EntityRef, clean_metadata
+from ingest.kind_details import kind_details
 
 # Which kind a bare name in a relation field refers to (Backstage's defaults for each field).
 RELATION_FIELDS: dict[str, tuple[str, str]] = {
@@ -46,17 +48,40 @@ def entity_ref(entity: dict[str, Any]) -> EntityRef:
     )
 
 
+# Backstage's own rules for names (KubernetesValidatorFunctions in @backstage/catalog-model).
+_KIND = re.compile(r"^[a-zA-Z][a-z0-9A-Z]*$")
+_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_NAMESPACE = re.compile(r"^[a-z0-9]+(?:-+[a-z0-9]+)*$")
+_API_VERSION = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[a-z0-9A-Z]+$")
+
+
 def validate_entity(entity: Any) -> str | None:
-    """Why this is not a catalog entity, or None when it is one."""
+    """Why this is not a valid catalog entity, or None when it is one.
+
+    Any `group/version` apiVersion is accepted: Templates are `scaffolder.backstage.io/...`, and catalog-model
+    extensions bring kinds of their own.
+    """
     if not isinstance(entity, dict):
-        return "not a mapping"
-    if not str(entity.get("apiVersion", "")).startswith("backstage.io/"):
-        return "apiVersion is not backstage.io/..."
-    if not entity.get("kind"):
+        return "is not a mapping"
+    api_version = str(entity.get("apiVersion") or "")
+    if not _API_VERSION.match(api_version):
+        return f"has no valid apiVersion (got {api_version or 'none'!r})"
+    kind = entity.get("kind")
+    if not kind:
         return "has no kind"
+    if not isinstance(kind, str) or len(kind) > 63 or not _KIND.match(kind):
+        return f"has an invalid kind {kind!r}"
     metadata = entity.get("metadata")
     if not isinstance(metadata, dict) or not metadata.get("name"):
         return "has no metadata.name"
+    name = metadata["name"]
+    if not isinstance(name, str) or len(name) > 63 or not _NAME.match(name):
+        return f"has an invalid metadata.name {name!r}"
+    namespace = metadata.get("namespace")
+    if namespace is not None and (
+        not isinstance(namespace, str) or len(namespace) > 63 or not _NAMESPACE.match(namespace)
+    ):
+        return f"has an invalid metadata.namespace {namespace!r}"
     return None
 
 
@@ -113,6 +138,7 @@ def entity_text(entity: dict[str, Any]) -> str:
     if spec.get("targets") or spec.get("target"):
         targets = spec.get("targets") or [spec.get("target")]
         lines.append(f"Targets: {', '.join(str(t) for t in targets)}")
+    lines += kind_details(entity)
     return "\n".join(lines)
 
 
@@ -149,11 +175,22 @@ def definition_text(entity: dict[str, Any]) -> str:
     return definition.strip()[:MAX_DEFINITION_CHARS]
 
 
-def entity_documents(entity: dict[str, Any], extra: dict[str, Any] | None = None) -> Iterator[Document]:
+def entity_documents(
+    entity: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    unit: str = "",
+    origin: tuple[str, int | None] | None = None,
+) -> Iterator[Document]:
     """The entity's own document, then its API definition split into chunks."""
     ref = entity_ref(entity)
     base = {**entity_metadata(entity), **(extra or {})}
-    yield Document(id=str(ref), text=entity_text(entity), metadata=clean_metadata({**base, "chunk": ENTITY}))
+    yield Document(
+        id=str(ref),
+        text=entity_text(entity),
+        metadata=clean_metadata({**base, "chunk": ENTITY}),
+        unit=unit,
+        origin=origin,
+    )
     definition = definition_text(entity)
     if not definition:
         return
@@ -163,4 +200,5 @@ def entity_documents(entity: dict[str, Any], extra: dict[str, Any] | None = None
             id=f"{ref}#definition/{index}",
             text=f"{heading}, part {index + 1}:\n{part}",
             metadata=clean_metadata({**base, "chunk": DEFINITION, "part": index}),
+            unit=unit,
         )

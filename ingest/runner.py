@@ -71,11 +71,12 @@ def ingest_once(
     techdocs: bool = True,
     wait: float = 0,
     show_progress: bool = False,
+    strict: bool = False,
 ) -> IngestRun:
     """Run one ingest under the lock and keep its report in the data dir (shown at /api/status)."""
     sources, close = configured_sources(settings, paths, backstage, techdocs)
     try:
-        run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait, show_progress)
+        run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait, show_progress, strict)
     finally:
         close()
     report: dict[str, Any] = {

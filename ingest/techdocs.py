@@ -32,6 +32,7 @@ def section_documents(
     anchor: str | None,
     text: str,
     start: int,
+    unit: str = "",
 ) -> list[Document]:
     """Chunks of one section of a page; ids continue from `start` within the page."""
     entity = entity_metadata["entity"]
@@ -51,12 +52,15 @@ def section_documents(
                     "anchor": anchor,
                 }
             ),
+            unit=unit,
         )
         for n, part in enumerate(_size_splitter.split_text(text))
     ]
 
 
-def page_documents(entity_metadata: dict[str, Any], page: str, page_title: str, markdown: str) -> Iterator[Document]:
+def page_documents(
+    entity_metadata: dict[str, Any], page: str, page_title: str, markdown: str, unit: str = ""
+) -> Iterator[Document]:
     """Chunks of one markdown page. Ids are `entity#docs/page/n`, so an edited page replaces its own chunks only."""
     index = 0
     for section in _heading_splitter.split_text(markdown):
@@ -77,6 +81,7 @@ def page_documents(entity_metadata: dict[str, Any], page: str, page_title: str, 
             slugify(section_title) if section_title else None,
             text,
             index,
+            unit,
         )
         index += len(chunks)
         yield from chunks

@@ -145,3 +145,20 @@ def test_entities_without_published_docs_are_skipped_and_counted(kb: KnowledgeBa
     techdocs = run.reports[1]
     assert techdocs.skipped == 1 and techdocs.added > 0
     assert kb.get(where={"$and": [{"entity": "system:default/billing"}, {"chunk": "techdocs"}]}) == []
+
+
+def test_one_site_failing_keeps_its_pages_and_the_rest_syncs(kb: KnowledgeBase, backstage, tmp_path: Path):
+    url, app = backstage
+    assert run_ingest(kb, sources(url), tmp_path / "lock").ok
+    billing = {"$and": [{"entity": "system:default/billing"}, {"chunk": "techdocs"}]}
+    before = {hit.id: hit.text for hit in kb.get(where=billing)}
+    app.state.faults["site_status"]["default/system/billing"] = 500
+    tracker = app.state.sites["default/component/parcel-tracker"]["docs"]
+    tracker.append({"location": "faq/", "title": "FAQ", "text": "Parcels are tracked every five minutes."})
+    run = run_ingest(kb, sources(url), tmp_path / "lock")
+    assert run.status == "partial"
+    [failed] = run.to_dict()["failed_units"]
+    assert failed["unit"] == "techdocs:system:default/billing" and "answered 500" in failed["message"]
+    assert {hit.id: hit.text for hit in kb.get(where=billing)} == before
+    assert kb.get(ids=["component:default/parcel-tracker#docs/faq/0"])
+    assert run.reports[1].kept == len(before)

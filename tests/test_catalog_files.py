@@ -1,3 +1,4 @@
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -71,17 +72,28 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
         "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: ok\n"
         "spec:\n  owner: [unclosed\n  type: service\n"
     )
+    source = LocalFilesSource(tmp_path)
+    assert list(source.documents()) == []
+    [problem] = source.problems.failed
+    assert re.fullmatch(r"catalog-info\.yaml:\d+: malformed YAML: .+", str(problem))
     with pytest.raises(SourceError, match=r"catalog-info\.yaml:\d+: malformed YAML"):
-        list(LocalFilesSource(tmp_path).documents())
+        list(LocalFilesSource(tmp_path / "catalog-info.yaml").documents())  # the one file given: the whole source
 
 
-def test_missing_location_target_fails_the_source(tmp_path: Path) -> None:
+def test_missing_location_target_fails_that_target_only(tmp_path: Path) -> None:
     (tmp_path / "all.yaml").write_text(
         "apiVersion: backstage.io/v1alpha1\nkind: Location\nmetadata:\n  name: all\n"
-        "spec:\n  targets: [./missing.yaml]\n"
+        "spec:\n  targets: [./missing.yaml, ./here.yaml]\n"
     )
-    with pytest.raises(SourceError, match=r"missing\.yaml does not exist"):
-        list(LocalFilesSource(tmp_path / "all.yaml").documents())
+    (tmp_path / "here.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: here\nspec:\n  owner: team-a\n"
+    )
+    source = LocalFilesSource(tmp_path / "all.yaml")
+    docs = {doc.id for doc in source.documents()}
+    assert "component:default/here" in docs
+    [problem] = source.problems.failed
+    assert problem.unit == "file:missing.yaml" and problem.file == "all.yaml" and problem.line == 1
+    assert "missing.yaml does not exist" in problem.message
 
 
 def test_other_yaml_in_a_folder_is_ignored(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from ingest.sources.base import SourceError
+from ingest.sources.base import SourceError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 RETRIED_STATUS = {429, 500, 502, 503, 504}
@@ -47,15 +47,17 @@ class BackstageClient:
                 response = self._http.get(path, params=params)
             except httpx.TimeoutException:
                 if last:
-                    raise SourceError(
+                    raise SourceUnavailable(
                         f"{where} did not answer {path} within {self.timeout:g} s ({self.retries} retries)"
                     ) from None
             except httpx.TransportError as error:
                 if last:
-                    raise SourceError(f"{where} is not answering ({error}); check ASSISTANT_BACKSTAGE_URL") from None
+                    raise SourceUnavailable(
+                        f"{where} is not answering ({error}); check ASSISTANT_BACKSTAGE_URL"
+                    ) from None
             else:
                 if response.status_code in (401, 403):
-                    raise SourceError(
+                    raise SourceUnavailable(
                         f"{where} refused the request ({response.status_code}); set ASSISTANT_BACKSTAGE_TOKEN to a "
                         "static token listed under backend.auth.externalAccess in Backstage's app-config"
                     )

@@ -35,6 +35,7 @@ class MkDocsSite:
     docs_dir: Path
     site_name: str
     nav_titles: dict[str, str] = field(default_factory=dict)
+    has_nav: bool = False  # without a nav, mkdocs lists every page itself
 
     def pages(self) -> Iterator[tuple[str, str, str]]:
         """(page path under docs/ without `.md`, title, markdown) for every page, in a stable order."""
@@ -72,8 +73,7 @@ def read_site(config_file: Path) -> MkDocsSite:
     if not isinstance(config, dict):
         raise SourceError(f"{config_file}: an mkdocs config must be a mapping")
     docs_dir = config_file.parent / str(config.get("docs_dir") or "docs")
-    if not docs_dir.is_dir():
-        raise SourceError(f"{config_file}: docs_dir {docs_dir} does not exist")
     titles: dict[str, str] = {}
     _nav_titles(config.get("nav") or [], titles)
-    return MkDocsSite(config_file, docs_dir, str(config.get("site_name") or config_file.parent.name), titles)
+    name = str(config.get("site_name") or config_file.parent.name)
+    return MkDocsSite(config_file, docs_dir, name, titles, has_nav=bool(config.get("nav")))

@@ -4,7 +4,8 @@
 ANDs nothing and ORs repeated `filter` params as Backstage does (`kind=x`, or a key alone for "exists").
 `GET /api/techdocs/static/docs/{namespace}/{kind}/{name}/search/search_index.json` serves an mkdocs search index:
 each page whole and by sections, headings carrying the `¶` permalink mark.
-Knobs on `app.state.faults`: `status_on_page` {page: status}, `slow_seconds`, `malformed`.
+Knobs on `app.state.faults`: `status_on_page` {page: status}, `slow_seconds`, `malformed`,
+`site_status` {"namespace/kind/name": status} for one TechDocs site.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ def create_app(catalog: Path, token: str | None = "s3cret-token") -> Litestar:
             folder = (loaded.file.parent / ref.removeprefix("dir:")).resolve()
             key = f"default/{loaded.entity['kind'].lower()}/{loaded.entity['metadata']['name']}"
             sites[key] = search_index(folder)
-    faults: dict[str, Any] = {"status_on_page": {}, "slow_seconds": 0.0, "malformed": False}
+    faults: dict[str, Any] = {"status_on_page": {}, "slow_seconds": 0.0, "malformed": False, "site_status": {}}
     requests: list[str] = []
 
     def authorised(request: Request[Any, Any, Any]) -> bool:
@@ -93,7 +94,10 @@ def create_app(catalog: Path, token: str | None = "s3cret-token") -> Litestar:
     async def techdocs(request: Request[Any, Any, Any], namespace: str, kind: str, name: str) -> Response[Any]:
         if not authorised(request):
             return Response({"error": {"message": "Missing credentials"}}, status_code=401)
-        site = sites.get(f"{namespace}/{kind}/{name}")
+        key = f"{namespace}/{kind}/{name}"
+        if key in faults["site_status"]:
+            return Response({"error": {"message": "boom"}}, status_code=faults["site_status"][key])
+        site = sites.get(key)
         return Response(site) if site else Response({"error": {"message": "not found"}}, status_code=404)
 
     app = Litestar([by_query, techdocs])
