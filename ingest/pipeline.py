@@ -107,10 +107,16 @@ def _read(source: Source, show_progress: bool) -> list[Document]:
     entities = sum(1 for d in documents if d.metadata.get("chunk") == ENTITY)
     pages = len({(d.metadata.get("entity"), d.metadata.get("page")) for d in documents if d.metadata.get("page")})
     log.info("%s: read %d entities, %d TechDocs pages, %d chunks", source.name, entities, pages, len(documents))
-    for problem in problems_of(source).failed:
-        log.error("%s: %s; it keeps what it had", source.name, problem)
-    for problem in problems_of(source).warnings:
-        log.warning("%s: %s", source.name, problem)
+    problems = problems_of(source)
+    for problem in problems.failed:
+        log.debug("%s: %s; it keeps what it had", source.name, problem)
+    if problems.failed or problems.warnings:
+        log.warning(
+            "%s: %d part(s) failed and keep what they had, %d warning(s); see the report",
+            source.name,
+            len(problems.failed),
+            len(problems.warnings),
+        )
     return documents
 
 
