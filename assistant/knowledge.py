@@ -236,6 +236,10 @@ class KnowledgeBase:
                 return
             offset += _PAGE
 
+    def holds(self, source_name: str) -> bool:
+        """Whether anything of `source_name` is stored (a first ingest of it embeds everything)."""
+        return bool(self._collection.get(where={"source": source_name}, limit=1, include=[])["ids"])
+
     def entity_refs(self) -> set[str]:
         """The refs of every entity stored, whatever its source."""
         return {doc_id for doc_id, _ in self.iter_metadata({"chunk": ENTITY})}

@@ -8,6 +8,7 @@ all, for teams that gate catalog changes in CI.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -155,9 +156,27 @@ def _describe(report: IngestReport, problems: Problems, documents: list[Document
     )
 
 
+def _preload_embedder(kb: KnowledgeBase, sources: Sequence[Source]) -> threading.Thread | None:
+    """Load the embedding model while the sources are read, when a source is new to the store (it will
+    certainly embed). A re-run decides from stored hashes first and loads the model only if it must."""
+    if all(kb.holds(source.name) for source in sources):
+        return None
+
+    def load() -> None:
+        try:
+            kb.embedder.embed_documents(["warm up"])
+        except Exception as error:  # the sync reports it, with its context, when it embeds
+            log.debug("embedding model preload failed: %s", error)
+
+    thread = threading.Thread(target=load, name="embedder-preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, strict: bool) -> IngestRun:
     run = IngestRun()
     started = time.perf_counter()
+    preload = _preload_embedder(kb, sources)
     readings: list[tuple[Source, list[Document] | SourceError, float]] = []
     for source in sources:  # read everything before touching the store
         source_started = time.perf_counter()
@@ -165,6 +184,8 @@ def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, stri
             readings.append((source, _read(source, show_progress), time.perf_counter() - source_started))
         except SourceError as error:
             readings.append((source, error, time.perf_counter() - source_started))
+    if preload is not None:
+        preload.join()  # never leave torch mid-call behind: it aborts the process at exit
     failures = any(isinstance(read, SourceError) or problems_of(source).failed for source, read, _ in readings)
     run.strict_blocked = strict and failures
     synced: list[tuple[IngestReport, list[Document]]] = []
@@ -183,8 +204,10 @@ def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, stri
         _describe(report, problems_of(source), read)
         run.reports.append(report)
     if synced:
-        known = kb.entity_refs()
-        for report, documents in synced:
-            report.warnings += [problem.to_dict() for problem in dangling_references(documents, known)]
+        produced = {doc.id for _, documents in synced for doc in documents if doc.metadata.get("chunk") == ENTITY}
+        if dangling_references((doc for _, documents in synced for doc in documents), produced):
+            known = produced | kb.entity_refs()  # only then is the whole store worth a look
+            for report, documents in synced:
+                report.warnings += [problem.to_dict() for problem in dangling_references(documents, known)]
     run.seconds = time.perf_counter() - started
     return run
