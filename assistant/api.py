@@ -134,7 +134,8 @@ async def admin_ingest(request: Request[Any, Any, Any], core: Core, ingestor: In
     if not hmac.compare_digest(given, token.get_secret_value()):
         raise Unauthorized("missing or wrong admin token: send Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>")
     report = await asyncio.to_thread(ingestor)
-    return Response(report, status_code=HTTP_200_OK if report.get("ok") else 502)
+    synced = report.get("status") in ("ok", "partial")  # partial: some parts failed and kept what they had
+    return Response(report, status_code=HTTP_200_OK if synced else 502)
 
 
 @get("/healthz", tags=["health"], summary="The process is up")

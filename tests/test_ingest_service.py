@@ -77,3 +77,23 @@ def test_bad_schedule_is_refused(tmp_path: Path):
         timeout=60,
     )
     assert result.returncode == 2 and "--every" in result.stderr
+
+
+async def test_status_names_the_parts_that_failed(tmp_path: Path, model_dir: Path):
+    from tests.test_ingest_units import write_catalog
+
+    (tmp_path / "models").symlink_to(model_dir / "models", target_is_directory=True)
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    write_catalog(catalog)
+    settings = make_settings(tmp_path, sources=[catalog], admin_token="admin-s3cret")
+    async with AsyncTestClient(create_app(settings, chat_page=False)) as client:
+        done = await client.post("/api/admin/ingest", headers={"Authorization": "Bearer admin-s3cret"})
+        assert done.status_code == 200 and done.json()["status"] == "partial" and done.json()["added"] > 0
+        last = (await client.get("/api/status")).json()["last_ingest"]
+    failed = {unit["unit"]: unit for unit in last["failed_units"]}
+    assert (
+        failed["file:broken.yaml"]["file"] == "broken.yaml"
+        and "malformed YAML" in failed["file:broken.yaml"]["message"]
+    )
+    assert {"duplicate_ref", "dangling_ref", "page_outside_nav"} <= set(last["warning_counts"])
