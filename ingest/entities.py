@@ -138,7 +138,7 @@ def entity_text(entity: dict[str, Any]) -> str:
     if spec.get("targets") or spec.get("target"):
         targets = spec.get("targets") or [spec.get("target")]
         lines.append(f"Targets: {', '.join(str(t) for t in targets)}")
-    lines += kind_details(entity)
+    lines += kind_details(entity, {*RELATION_FIELDS, "type", "lifecycle", "targets", "target", "profile"})
     return "\n".join(lines)
 
 

@@ -1,7 +1,7 @@
-"""Text lines that only some kinds have: what a software Template asks for and what it runs.
+"""Text lines that only some kinds have: what a software Template asks for and what it runs, and the plain
+fields of kinds Backstage does not define (catalog-model extensions such as a marketplace's `Package`).
 
-Every other kind, custom kinds from catalog-model extensions included, reads through the generic fields of
-`ingest.entities.entity_text` alone.
+Backstage's own kinds read through the generic fields of `ingest.entities.entity_text` alone.
 """
 
 from __future__ import annotations
@@ -43,9 +43,29 @@ def _step_line(steps: Any) -> list[str]:
     return [f"Steps: {', '.join(names)}"] if names else []
 
 
-def kind_details(entity: dict[str, Any]) -> list[str]:
-    """Extra lines for the entity's text, by kind."""
-    if str(entity.get("kind", "")).lower() != "template":
-        return []
+# The kinds of Backstage's catalog model; any other kind comes from an extension and is described generically.
+BUILT_IN_KINDS = frozenset({"component", "api", "resource", "system", "domain", "group", "user", "location"})
+
+
+def _plain_fields(spec: dict[str, Any], shown: set[str]) -> list[str]:
+    """`key: value` for an extension kind's scalar fields and lists of scalars, in the file's order."""
+    lines = []
+    for key, value in spec.items():
+        if key in shown or value in (None, "", []):
+            continue
+        if isinstance(value, str | int | float | bool):
+            lines.append(f"{key}: {_text(value)}")
+        elif isinstance(value, list) and all(isinstance(item, str | int | float) for item in value):
+            lines.append(f"{key}: {', '.join(_text(item) for item in value)}")
+    return lines
+
+
+def kind_details(entity: dict[str, Any], shown: set[str] | None = None) -> list[str]:
+    """Extra lines for the entity's text, by kind; `shown` are the spec fields the text has already."""
+    kind = str(entity.get("kind", "")).lower()
     spec = entity.get("spec") or {}
-    return _parameter_lines(spec.get("parameters")) + _step_line(spec.get("steps"))
+    if not isinstance(spec, dict) or kind in BUILT_IN_KINDS:
+        return []
+    if kind == "template":
+        return _parameter_lines(spec.get("parameters")) + _step_line(spec.get("steps"))
+    return _plain_fields(spec, shown or set())

@@ -127,6 +127,8 @@ metadata:
   description: The production environment
 spec:
   owner: team-a
+  region: eu-west-1
+  clusters: [prod-a, prod-b]
 """
 
 
@@ -270,6 +272,22 @@ def test_template_is_ingested_with_its_form_and_steps(catalog: Path) -> None:
     assert "Database name (Lower-case name of the new database)" in template.text
     assert "Open a pull request (publish:github:pull-request)" in template.text
     assert template.metadata["type"] == "resource"
+
+
+def test_a_custom_kind_keeps_its_plain_fields(catalog: Path) -> None:
+    docs = {doc.id: doc for doc in LocalFilesSource(catalog).documents()}
+    environment = docs["environment:default/production"]
+    assert "Owner: group:default/team-a" in environment.text
+    assert "region: eu-west-1" in environment.text and "clusters: prod-a, prod-b" in environment.text
+    assert "owner: team-a" not in environment.text  # shown once, as the relation
+
+
+def test_a_template_links_to_its_scaffolder_page() -> None:
+    from assistant.documents import EntityRef
+    from assistant.links import entity_url
+
+    url = entity_url("https://portal.example", EntityRef.parse("template:default/postgres-database"))
+    assert url == "https://portal.example/create/templates/default/postgres-database"
 
 
 def test_cli_exit_codes_name_the_missing_target(catalog: Path, tmp_path: Path) -> None:
