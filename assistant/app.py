@@ -21,6 +21,7 @@ from assistant import __version__
 from assistant.api import IngestConflict, api_dependencies, error_response, route_handlers
 from assistant.core import Core, build_core
 from assistant.errors import AssistantError, InvalidRequest
+from assistant.instrumentation import instrument
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
@@ -189,7 +190,8 @@ def _ingestor(core: Core) -> Any:
 
 def create_app(settings: Settings, core: Core | None = None, chat_page: bool = True) -> Litestar:
     core = core or build_core(settings)
-    handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController]
+    observed = instrument(core)  # /metrics, /api/feedback, and the answerer's observers
+    handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController, *observed.route_handlers]
     lifespan: list[Any] = []
     if chat_page:
         page_handler, page_lifespan = _mount_chat_page(core)
@@ -198,11 +200,11 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     lifespan.insert(0, _warm_up(core))
     app = Litestar(
         route_handlers=handlers,
-        dependencies=api_dependencies(core, _ingestor(core)),
+        dependencies={**api_dependencies(core, _ingestor(core)), **observed.dependencies},
         exception_handlers={AssistantError: error_response},
         request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,
-        middleware=[frame_ancestors(settings.frame_ancestors)],
+        middleware=[frame_ancestors(settings.frame_ancestors), *observed.middleware],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),
     )
     app.state.core = core
