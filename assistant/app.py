@@ -21,6 +21,7 @@ from assistant import __version__
 from assistant.api import IngestConflict, api_dependencies, error_response, route_handlers
 from assistant.core import Core, build_core
 from assistant.errors import AssistantError, InvalidRequest
+from assistant.feedback import Feedback
 from assistant.instrumentation import instrument
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
@@ -110,7 +111,7 @@ def _unmounted_scope(scope: Scope) -> Scope:
     return {**scope, "path": path}  # type: ignore[return-value]
 
 
-def _mount_chat_page(core: Core) -> tuple[Any, Any]:
+def _mount_chat_page(core: Core, feedback: Feedback | None = None) -> tuple[Any, Any]:
     """The Gradio page as an ASGI app, plus the lifespan that starts it.
 
     Litestar does not forward lifespan events to mounted apps, and Gradio's queue starts in its lifespan:
@@ -121,7 +122,7 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
 
     from ui.chat import CSS, HEAD, backstage_theme, build_chat_page
 
-    page = build_chat_page(core.answerer, core.prompts, core.backends)
+    page = build_chat_page(core.answerer, core.prompts, core.backends, feedback)
     gradio_app = gr.mount_gradio_app(
         fastapi.FastAPI(openapi_url=None, docs_url=None, redoc_url=None),
         page,
@@ -194,7 +195,7 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController, *observed.route_handlers]
     lifespan: list[Any] = []
     if chat_page:
-        page_handler, page_lifespan = _mount_chat_page(core)
+        page_handler, page_lifespan = _mount_chat_page(core, observed.feedback)
         handlers.append(page_handler)
         lifespan.append(page_lifespan)
     lifespan.insert(0, _warm_up(core))
