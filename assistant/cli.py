@@ -415,7 +415,8 @@ def feedback_list(
         return
     for entry in entries:
         prompt = f"{entry['prompt']['name']} v{entry['prompt']['version']}"
-        typer.echo(f"{entry['rated_at']}  {entry['rating']:<4}  {prompt:<24} {entry['question'][:70]}")
+        when = str(entry["rated_at"])[:19].replace("T", " ")
+        typer.echo(f"{when}  {entry['rating']:<4}  {prompt:<24} {entry['question'][:70]}")
         if entry["comment"]:
             typer.echo(f"    {entry['comment']}")
 
