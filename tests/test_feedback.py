@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,3 +127,26 @@ async def test_stats_judge_each_prompt_version_by_its_users(
     assert listed.count("up ") == 3 and "vague" in listed
     lines = feedback_cli("export", database_url=database_url, data_dir=tmp_path).stdout.splitlines()
     assert len(lines) == 4 and {json.loads(line)["answer_id"] for line in lines} == {r["answer_id"] for r in records}
+
+
+def test_a_wrong_database_url_stops_the_service_at_start_naming_the_setting(fixture_data_dir: Path, model_url: str):
+    from assistant.errors import ConfigError
+
+    for url, reason in (("not a url", "not a database URL"), ("postgresql+psycopg://db/assistant", "no driver")):
+        settings = peer_settings(fixture_data_dir, model_url, feedback_database_url=url)
+        with pytest.raises(ConfigError) as raised:
+            create_app(settings, chat_page=False)
+        assert "ASSISTANT_FEEDBACK_DATABASE_URL" in raised.value.message and reason in raised.value.message
+
+
+async def test_answers_go_out_while_the_feedback_database_fails(fixture_data_dir: Path, model_url: str, tmp_path: Path):
+    database = tmp_path / "feedback.db"
+    settings = peer_settings(fixture_data_dir, model_url, feedback_database_url=f"sqlite:///{database}")
+    async with AsyncTestClient(create_app(settings, chat_page=False)) as client:
+        with sqlite3.connect(database) as connection:  # the database loses its tables under the service
+            connection.executescript("DROP TABLE feedback; DROP TABLE answers;")
+        record = await ask(client, "Who owns the ollama component?")
+        assert record["complete"] and record["answer"]
+        refused = await client.post("/api/feedback", json={"answer_id": record["answer_id"], "rating": "up"})
+        assert refused.status_code == 500 and refused.json()["error"]["code"] == "feedback_unavailable"
+        assert "feedback database" in refused.json()["error"]["message"]
