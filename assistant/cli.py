@@ -397,7 +397,9 @@ def _feedback_store() -> Any:
     from assistant.feedback import FeedbackStore
 
     settings = _settings()
-    return FeedbackStore(settings.feedback_url, settings.feedback_max_comment_chars)
+    return FeedbackStore(
+        settings.feedback_url, settings.feedback_max_comment_chars, settings.feedback_keep_unrated_days
+    )
 
 
 @feedback_app.command("list")

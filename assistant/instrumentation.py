@@ -29,7 +29,9 @@ class Instrumentation:
 def instrument(core: Core) -> Instrumentation:
     settings = core.settings
     metrics = Metrics(core.kb.count, lambda: read_last_ingest(settings.data_dir))
-    store = FeedbackStore(settings.feedback_url, settings.feedback_max_comment_chars)
+    store = FeedbackStore(
+        settings.feedback_url, settings.feedback_max_comment_chars, settings.feedback_keep_unrated_days
+    )
     feedback = Feedback(store, metrics.observe_feedback)
     core.answerer.observers.extend([metrics.observe_answer, store.record_answer])
     return Instrumentation(

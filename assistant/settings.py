@@ -146,6 +146,9 @@ class Settings(BaseSettings):
         "unset = SQLite file feedback.db in the data dir",
     )
     feedback_max_comment_chars: int = Field(default=2000, ge=1, description="Longest comment on an answer")
+    feedback_keep_unrated_days: int = Field(
+        default=30, ge=0, description="Answers nobody rated are deleted after this many days; 0 = kept forever"
+    )
 
     # Service
     host: str = "127.0.0.1"

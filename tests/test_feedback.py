@@ -150,3 +150,21 @@ async def test_answers_go_out_while_the_feedback_database_fails(fixture_data_dir
         refused = await client.post("/api/feedback", json={"answer_id": record["answer_id"], "rating": "up"})
         assert refused.status_code == 500 and refused.json()["error"]["code"] == "feedback_unavailable"
         assert "feedback database" in refused.json()["error"]["message"]
+
+
+async def test_answers_nobody_rated_are_deleted_after_the_kept_days_rated_ones_stay(
+    fixture_data_dir: Path, model_url: str, database_url: str, tmp_path: Path
+):
+    settings = peer_settings(fixture_data_dir, model_url, feedback_database_url=database_url)
+    async with AsyncTestClient(create_app(settings, chat_page=False)) as client:
+        rated, unrated, recent = [await ask(client, "Who owns the ollama component?") for _ in range(3)]
+        await client.post("/api/feedback", json={"answer_id": rated["answer_id"], "rating": "up"})
+    with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:  # forty days pass for two
+        old = (rated["answer_id"], unrated["answer_id"])
+        connection.execute(
+            "UPDATE answers SET answered_at = datetime('now', '-40 days') WHERE answer_id IN (?, ?)", old
+        )
+    async with AsyncTestClient(create_app(settings, chat_page=False)) as client:  # a (re)start prunes
+        for record, status in ((rated, 200), (unrated, 404), (recent, 200)):
+            response = await client.post("/api/feedback", json={"answer_id": record["answer_id"], "rating": "down"})
+            assert response.status_code == status, record

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from sqlalchemy.exc import ArgumentError, IntegrityError, NoSuchModuleError, SQL
 from assistant.errors import AssistantError, ConfigError, InvalidRequest, NotFound
 
 RATINGS = ("up", "down")
+PRUNE_EVERY_SECONDS = 3600
 
 metadata = MetaData()
 
@@ -126,14 +128,17 @@ def _engine(url: str) -> Engine:
 
 
 class FeedbackStore:
-    def __init__(self, url: str, max_comment_chars: int = 2000) -> None:
+    def __init__(self, url: str, max_comment_chars: int = 2000, keep_unrated_days: int = 30) -> None:
         self.url = url
         self.max_comment_chars = max_comment_chars
+        self.keep_unrated = dt.timedelta(days=keep_unrated_days) if keep_unrated_days else None
         self.engine = _engine(url)
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as error:
             raise ConfigError(f"ASSISTANT_FEEDBACK_DATABASE_URL: cannot open the feedback database: {error}") from None
+        self._pruned_at = 0.0
+        self._prune_now_and_then()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -161,6 +166,23 @@ class FeedbackStore:
         }
         with self._begin() as connection:
             connection.execute(insert(answers).values(**row))
+        self._prune_now_and_then()
+
+    def prune_unrated(self) -> int:
+        """Delete the answers nobody rated within ASSISTANT_FEEDBACK_KEEP_UNRATED_DAYS; rated ones stay."""
+        if self.keep_unrated is None:
+            return 0
+        rated = select(feedback.c.answer_id).where(feedback.c.answer_id == answers.c.answer_id)
+        old = answers.c.answered_at < _now() - self.keep_unrated
+        with self._begin() as connection:
+            return connection.execute(delete(answers).where(old, ~rated.exists())).rowcount
+
+    def _prune_now_and_then(self) -> None:
+        """At start, then at most hourly: every replica may do it, deleting twice is harmless."""
+        if self._pruned_at and time.monotonic() - self._pruned_at < PRUNE_EVERY_SECONDS:
+            return
+        self._pruned_at = time.monotonic()
+        self.prune_unrated()
 
     def rate(self, answer_id: str, rating: str, comment: str | None = None) -> Rated:
         """Rate an answer; rating again replaces the rating. A comment of None keeps an earlier comment."""
