@@ -59,7 +59,11 @@ gradio-app { flex: 1 1 0 !important; }
 /* The sources follow the answer after a thin rule, not after a blank band (prose gives <hr> 3em margins). */
 #assistant-chat .message-content hr { margin: 8px 0 4px !important; }
 #assistant-chat .message-content hr + p { margin-top: 0 !important; }
-#assistant-feedback { flex: none; gap: 8px; }
+/* The comment box opens right under the chat, above the input: the chat interface's own column is
+   flattened into the page's so that the feedback row can be ordered between its children. */
+.column:has(> #assistant-chat) { display: contents; }
+.column:has(> #assistant-chat) > :not(#assistant-chat) { order: 2; }
+#assistant-feedback { flex: none; gap: 8px; order: 1; }
 /* The storage note sits above the page in the flow and pushes it down; the page shrinks to fit the frame. */
 #assistant-storage-note { flex: none; cursor: pointer;
   font: 12px/1.4 "Helvetica Neue", Helvetica, Roboto, Arial, sans-serif; padding: 6px 12px;
