@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,8 @@ class DoneEvent:
 
 
 AnswerEvent = SourcesEvent | TokenEvent | ErrorEvent | DoneEvent
+# Told about every final record before it is yielded (metrics, the feedback store); runs in a worker thread.
+AnswerObserver = Callable[[dict[str, Any]], None]
 
 
 @dataclass
@@ -80,6 +83,7 @@ class Answerer:
         max_context_chars: int = 6000,
         max_question_chars: int = 4000,
         max_history_messages: int = 20,
+        observers: Sequence[AnswerObserver] = (),
     ) -> None:
         self.retriever = retriever
         self.prompts = prompts
@@ -90,6 +94,7 @@ class Answerer:
         self.max_context_chars = max_context_chars
         self.max_question_chars = max_question_chars
         self.max_history_messages = max_history_messages
+        self.observers = list(observers)
 
     def validate(self, question: Question) -> None:
         """Raise before any work for requests that cannot be answered (front doors map these to 4xx)."""
@@ -201,6 +206,7 @@ class Answerer:
             log.warning("answer failed: %s", failure.message)
             yield ErrorEvent(failure.code, failure.message, error=failure)
         record = {
+            "answer_id": uuid.uuid4().hex,
             "question": question.text,
             "answer": "".join(pieces).strip(),
             "complete": error is None,
@@ -217,4 +223,14 @@ class Answerer:
                 "total_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         }
+        if self.observers:
+            await asyncio.to_thread(self._notify, record)
         yield DoneEvent(record)
+
+    def _notify(self, record: dict[str, Any]) -> None:
+        """An observer that fails (say the feedback database is down) is logged; the answer still goes out."""
+        for observer in self.observers:
+            try:
+                observer(record)
+            except Exception as error:
+                log.warning("answer observer %s failed: %s", getattr(observer, "__qualname__", observer), error)

@@ -21,6 +21,8 @@ from assistant import __version__
 from assistant.api import IngestConflict, api_dependencies, error_response, route_handlers
 from assistant.core import Core, build_core
 from assistant.errors import AssistantError, InvalidRequest
+from assistant.feedback import Feedback
+from assistant.instrumentation import instrument
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
@@ -109,7 +111,7 @@ def _unmounted_scope(scope: Scope) -> Scope:
     return {**scope, "path": path}  # type: ignore[return-value]
 
 
-def _mount_chat_page(core: Core) -> tuple[Any, Any]:
+def _mount_chat_page(core: Core, feedback: Feedback | None = None) -> tuple[Any, Any]:
     """The Gradio page as an ASGI app, plus the lifespan that starts it.
 
     Litestar does not forward lifespan events to mounted apps, and Gradio's queue starts in its lifespan:
@@ -120,7 +122,7 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
 
     from ui.chat import CSS, HEAD, backstage_theme, build_chat_page
 
-    page = build_chat_page(core.answerer, core.prompts, core.backends)
+    page = build_chat_page(core.answerer, core.prompts, core.backends, feedback)
     gradio_app = gr.mount_gradio_app(
         fastapi.FastAPI(openapi_url=None, docs_url=None, redoc_url=None),
         page,
@@ -189,20 +191,21 @@ def _ingestor(core: Core) -> Any:
 
 def create_app(settings: Settings, core: Core | None = None, chat_page: bool = True) -> Litestar:
     core = core or build_core(settings)
-    handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController]
+    observed = instrument(core)  # /metrics, /api/feedback, and the answerer's observers
+    handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController, *observed.route_handlers]
     lifespan: list[Any] = []
     if chat_page:
-        page_handler, page_lifespan = _mount_chat_page(core)
+        page_handler, page_lifespan = _mount_chat_page(core, observed.feedback)
         handlers.append(page_handler)
         lifespan.append(page_lifespan)
     lifespan.insert(0, _warm_up(core))
     app = Litestar(
         route_handlers=handlers,
-        dependencies=api_dependencies(core, _ingestor(core)),
+        dependencies={**api_dependencies(core, _ingestor(core)), **observed.dependencies},
         exception_handlers={AssistantError: error_response},
         request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,
-        middleware=[frame_ancestors(settings.frame_ancestors)],
+        middleware=[frame_ancestors(settings.frame_ancestors), *observed.middleware],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),
     )
     app.state.core = core

@@ -25,6 +25,7 @@ from assistant.errors import (
     BackendUnreachable,
     InvalidRequest,
     ModelNotFound,
+    NotFound,
     QuestionTooLong,
 )
 from assistant.links import sources_markdown, strip_sources
@@ -59,7 +60,7 @@ def http_status(error: AssistantError) -> int:
         return 409
     if isinstance(error, QuestionTooLong | RequestTooLarge):
         return 413
-    if isinstance(error, UnknownModel | ModelNotFound):
+    if isinstance(error, UnknownModel | ModelNotFound | NotFound):
         return 404
     if isinstance(error, InvalidRequest):
         return 422

@@ -31,6 +31,12 @@ class UnknownBackend(InvalidRequest):
     code = "unknown_backend"
 
 
+class NotFound(AssistantError):
+    """The request names something that does not exist (an answer id, say)."""
+
+    code = "not_found"
+
+
 class PromptError(AssistantError):
     """A prompt template that cannot be loaded or rendered."""
 

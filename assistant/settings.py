@@ -139,6 +139,17 @@ class Settings(BaseSettings):
     max_messages: int = Field(default=100, ge=1, description="Most messages one compatible request may carry")
     max_request_chars: int = Field(default=200_000, ge=100, description="Most characters in all its messages")
 
+    # Feedback on answers
+    feedback_database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the feedback database (a shared server for replicas); "
+        "unset = SQLite file feedback.db in the data dir",
+    )
+    feedback_max_comment_chars: int = Field(default=2000, ge=1, description="Longest comment on an answer")
+    feedback_keep_unrated_days: int = Field(
+        default=30, ge=0, description="Answers nobody rated are deleted after this many days; 0 = kept forever"
+    )
+
     # Service
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -219,6 +230,10 @@ class Settings(BaseSettings):
     @property
     def links_base_url(self) -> str:
         return self.backstage_app_url or self.backstage_url
+
+    @property
+    def feedback_url(self) -> str:
+        return self.feedback_database_url or f"sqlite:///{(self.data_dir / 'feedback.db').resolve()}"
 
 
 def _describe(error: dict[str, Any]) -> str:

@@ -13,9 +13,11 @@ import gradio as gr
 
 from assistant.answerer import Answerer, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
 from assistant.errors import AssistantError
+from assistant.feedback import Feedback
 from assistant.links import sources_markdown, strip_sources
 from assistant.llm.registry import BackendRegistry
 from assistant.prompts import ChatMessage, PromptLibrary
+from ui.feedback import AnswerIds, FeedbackWidgets, answer_index
 from ui.suggestions import suggested_questions
 from ui.theme import CSS, backstage_theme
 
@@ -58,15 +60,33 @@ def entity_scope(request: gr.Request | None) -> str | None:
     return value or None
 
 
-def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: BackendRegistry) -> gr.Blocks:
+def build_chat_page(
+    answerer: Answerer, prompts: PromptLibrary, backends: BackendRegistry, feedback: Feedback | None = None
+) -> gr.Blocks:
     async def respond(
         message: str,
         history: list[dict[str, Any]],
         prompt: str,
         backend: str,
         model: str | None,
+        answer_ids: AnswerIds,
         request: gr.Request,
-    ) -> AsyncIterator[str]:
+    ) -> AsyncIterator[tuple[str, AnswerIds]]:
+        """Streams the answer; once it is done, remembers its answer_id under the message's index."""
+        answer_ids = dict(answer_ids or {})
+        async for text, record in _stream(message, history, prompt, backend, model, request):
+            if record is not None:
+                answer_ids[answer_index(history)] = record["answer_id"]
+            yield text, answer_ids
+
+    async def _stream(
+        message: str,
+        history: list[dict[str, Any]],
+        prompt: str,
+        backend: str,
+        model: str | None,
+        request: gr.Request,
+    ) -> AsyncIterator[tuple[str, dict[str, Any] | None]]:
         question = Question(
             message,
             history=history_messages(history),
@@ -80,18 +100,19 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
             async for event in answerer.answer(question):
                 if isinstance(event, SourcesEvent):
                     sources_md = sources_markdown(event.sources, with_entities=True)
-                    yield THINKING + sources_md
+                    yield THINKING + sources_md, None
                 elif isinstance(event, TokenEvent):
                     answer += event.text
-                    yield answer + sources_md
+                    yield answer + sources_md, None
                 elif isinstance(event, ErrorEvent):
                     # Shown inline; the conversation and the sources stay.
                     answer += f"\n\n> ⚠️ {event.message}"
-                    yield answer + sources_md
-                elif isinstance(event, DoneEvent) and not answer.strip():
-                    yield "_The model returned no answer._" + sources_md
+                    yield answer + sources_md, None
+                elif isinstance(event, DoneEvent):
+                    shown = answer if answer.strip() else "_The model returned no answer._"
+                    yield shown + sources_md, event.record
         except AssistantError as error:
-            yield f"> ⚠️ {error.message}"
+            yield f"> ⚠️ {error.message}", None
 
     default_model = backends.get().default_model
 
@@ -133,9 +154,11 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
             elem_id="assistant-model",
             render=False,
         )
+        answer_ids = gr.State({})
         chat = gr.ChatInterface(
             respond,
-            additional_inputs=[prompt_picker, backend_picker, model_picker],
+            additional_inputs=[prompt_picker, backend_picker, model_picker, answer_ids],
+            additional_outputs=[answer_ids],
             additional_inputs_accordion=gr.Accordion("Prompt, backend and model", open=False, render=False),
             # One-element examples show as cards in the empty chat and use the pickers' current values.
             examples=[[question] for question in suggested_questions(answerer.retriever)],
@@ -143,7 +166,7 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
                 placeholder=GREETING,
                 buttons=["copy"],
                 render_markdown=True,
-                feedback_options=None,
+                feedback_options=("Like", "Dislike") if feedback else None,
                 show_label=False,
                 scale=1,
                 elem_id="assistant-chat",
@@ -155,10 +178,14 @@ def build_chat_page(answerer: Answerer, prompts: PromptLibrary, backends: Backen
         )
         backend_picker.change(models_of, inputs=backend_picker, outputs=model_picker, api_visibility="private")
         new_chat.click(
-            lambda: ([], [], [], None),
-            outputs=[chat.chatbot, chat.chatbot_state, chat.chatbot_value, chat.saved_input],
+            lambda: ([], [], [], None, {}),
+            outputs=[chat.chatbot, chat.chatbot_state, chat.chatbot_value, chat.saved_input, answer_ids],
             api_visibility="private",
             queue=False,
         )
+        if feedback is not None:
+            widgets = FeedbackWidgets(feedback, answer_ids)
+            widgets.attach(chat.chatbot)
+            widgets.reset(new_chat.click)
         page.load(scope_note, outputs=scope, api_visibility="private", queue=False)
     return page

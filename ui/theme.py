@@ -37,22 +37,38 @@ def backstage_theme() -> gr.themes.Base:
     )
 
 
-# The page lives in an iframe below Backstage's header: no Gradio chrome, no second scrollbar, and it must
-# read well from 360 px wide.
+# The page lives in an iframe below Backstage's header: no Gradio chrome, and it must read well from 360 px
+# wide. The document is exactly the frame's height: Gradio's fill_height makes every level a flex column,
+# and here each level may also shrink (min-height: 0), so the chat takes what the header, the input, the
+# settings, the feedback row and the storage note leave, and scrolls inside itself. No second scrollbar.
 CSS = """
 footer, .built-with, .show-api { display: none !important; }
-.gradio-container { max-width: 100% !important; padding: 8px 12px !important; box-sizing: border-box; }
-/* The chat takes what the frame has left after the header, the input and the settings row. */
-#assistant-chat { height: calc(100vh - 250px) !important; min-height: 220px; }
+html { height: 100%; }
+body { height: 100%; margin: 0; }
+body, gradio-app, .gradio-container, .gradio-container > .main, .gradio-container .wrap, .gradio-container .contain,
+.gradio-container .contain .column { min-height: 0 !important; }
+gradio-app { flex: 1 1 0 !important; }
+.gradio-container { max-width: 100% !important; padding: 8px clamp(6px, 2vw, 12px) !important; box-sizing: border-box; }
+.gradio-container > .main { padding: 0 !important; }
+#assistant-chat { height: auto !important; flex: 1 1 0 !important; min-height: 96px !important; }
 #assistant-header h2 { margin: 0; font-size: 1.15rem; }
 #assistant-header p { margin: 2px 0 0; opacity: 0.8; font-size: 0.9rem; }
 #assistant-scope { border-left: 3px solid var(--color-accent); padding: 4px 10px; }
-#assistant-storage-note { position: fixed; top: 0; left: 0; right: 0; z-index: 1000; cursor: pointer;
+/* The settings scroll inside themselves rather than push the page past the frame. */
+.gradio-container .contain .column > .block:has(#assistant-prompt) { max-height: 40vh; overflow-y: auto; }
+/* The sources follow the answer after a thin rule, not after a blank band (prose gives <hr> 3em margins). */
+#assistant-chat .message-content hr { margin: 8px 0 4px !important; }
+#assistant-chat .message-content hr + p { margin-top: 0 !important; }
+/* The comment box opens right under the chat, above the input: the chat interface's own column is
+   flattened into the page's so that the feedback row can be ordered between its children. */
+.column:has(> #assistant-chat) { display: contents; }
+.column:has(> #assistant-chat) > :not(#assistant-chat) { order: 2; }
+#assistant-feedback { flex: none; gap: 8px; order: 1; }
+/* The storage note sits above the page in the flow and pushes it down; the page shrinks to fit the frame. */
+#assistant-storage-note { flex: none; cursor: pointer;
   font: 12px/1.4 "Helvetica Neue", Helvetica, Roboto, Arial, sans-serif; padding: 6px 12px;
   background: #FFF4E5; color: #663C00; border-bottom: 1px solid #FFB547; }
 @media (max-width: 480px) {
-  .gradio-container { padding: 4px !important; }
   #assistant-header p { display: none; }
-  #assistant-chat { height: calc(100vh - 210px) !important; }
 }
 """
