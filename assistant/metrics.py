@@ -62,16 +62,20 @@ class KnowledgeCollector(Collector):
         report = self._last_ingest()
         if report is None:
             return
-        errors = report.get("errors")
-        failed = len(errors) if isinstance(errors, list) else 0
+        units = report.get("failed_units")
+        sources = report.get("sources")
+        failed = len(units) if isinstance(units, list) else 0
+        failed += (
+            sum(1 for source in sources if isinstance(source, dict) and source.get("failed"))
+            if isinstance(sources, list)
+            else 0
+        )
         yield GaugeMetricFamily(
             "assistant_ingest_last_failed_units",
-            "Units (sources, files, entities, pages) that failed in the last ingest",
+            "Units (sources, files, entities, TechDocs sites) that failed in the last ingest",
             value=failed,
         )
-        success = _epoch(report.get("last_success_at")) or (
-            _epoch(report.get("finished_at")) if report.get("ok") else None
-        )
+        success = _epoch(report.get("last_success_at"))
         if success is not None:
             self._last_success = max(success, self._last_success or 0)
         if self._last_success is not None:

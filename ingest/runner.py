@@ -12,7 +12,7 @@ from typing import Any
 
 from assistant.knowledge import LAST_INGEST_FILE, KnowledgeBase
 from assistant.settings import Settings
-from ingest.pipeline import IngestRun, run_ingest
+from ingest.pipeline import FAILED, IngestRun, run_ingest
 from ingest.sources.base import Source
 from ingest.sources.local_files import LocalFilesSource
 
@@ -63,6 +63,13 @@ def configured_sources(
     return sources, close_all
 
 
+def _previous_success(path: Path) -> str | None:
+    try:
+        return json.loads(path.read_text()).get("last_success_at")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def ingest_once(
     kb: KnowledgeBase,
     settings: Settings,
@@ -79,12 +86,15 @@ def ingest_once(
         run = run_ingest(kb, sources, settings.data_dir / "ingest.lock", wait, show_progress, strict)
     finally:
         close()
+    path = settings.data_dir / LAST_INGEST_FILE
+    finished = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     report: dict[str, Any] = {
         **run.to_dict(),
         "ok": run.ok,
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "finished_at": finished,
+        # a run that synced (even with problems) is a success; a failed one keeps the previous success's time
+        "last_success_at": finished if run.status != FAILED else _previous_success(path),
     }
-    path = settings.data_dir / LAST_INGEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     temporary.write_text(json.dumps(report, indent=2))
