@@ -78,9 +78,9 @@ async def test_metrics_count_answers_errors_feedback_and_follow_the_knowledge_ba
                 ("path", "/api/feedback") in labels and ("status_code", "200") in labels for _, labels in requests
             )
 
-            # A scheduled ingest in another process fails: the service sees it at the next scrape, and the
-            # last success stays when it was.
-            assert ingest_in_another_process(tmp_path, broken) == 1
+            # A scheduled ingest in another process fails (the one file it reads is malformed): the service
+            # sees it at the next scrape, and the last success stays when it was.
+            assert ingest_in_another_process(tmp_path, broken / "catalog-info.yaml") == 1  # the one file: unreadable
             later = await scrape(client)
             assert later[("assistant_ingest_last_failed_units", ())] == 1
             assert later[("assistant_ingest_last_success_timestamp_seconds", ())] == succeeded
