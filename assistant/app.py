@@ -20,12 +20,14 @@ from assistant import __version__
 from assistant.api import admin_handlers, route_handlers
 from assistant.core import Core, build_core
 from assistant.errors import IngestConflict, InvalidRequest
+from assistant.mcp_server import mcp_for
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
 from assistant.web.dependencies import dependencies
 from assistant.web.errors import exception_handlers, native_body, ollama_body, openai_body
 from assistant.web.guards import admin_guard, api_key_guard
+from assistant.web.mcp_mount import mount_mcp
 from assistant.web.middleware import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -94,6 +96,9 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     core = core or build_core(settings)
     handlers: list[Any] = front_doors(settings)
     lifespan: list[Any] = [_warm_up(core)]
+    mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys))
+    handlers.append(mcp_handler)
+    lifespan.append(mcp_lifespan)
     if chat_page:
         from assistant.web.page import mount_chat_page
 
