@@ -34,6 +34,7 @@ from assistant.web.openapi import (
     also_streams,
     error_responses,
     response,
+    sse_events,
     success,
 )
 
@@ -91,7 +92,7 @@ class ChatController(Controller):
             **success(AnswerRecord, "The final record (with `stream: false`), or the event stream"),
             **error_responses(NativeError, 400, 404, 413, 422),
         },
-        operation_class=also_streams("text/event-stream", "Events `sources`, `token`..., `error`?, `done`"),
+        operation_class=also_streams(sse_events("Events `sources`, `token`..., `error`?, then `done`")),
     )
     async def chat(self, data: ChatRequest, answerer: Answerer) -> Response[Any]:
         """Events: `sources` (before the first token), `token`, `error` (after which the sources stand), `done`."""

@@ -99,16 +99,17 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys))
     handlers.append(mcp_handler)
     lifespan.append(mcp_lifespan)
+    errors = exception_handlers(native_body)
     if chat_page:
-        from assistant.web.page import mount_chat_page
+        from assistant.web.page import chat_page_fallback
 
-        page_handler, page_lifespan = mount_chat_page(core)
-        handlers.append(page_handler)
+        page_errors, page_lifespan = chat_page_fallback(core, not_found=errors[Exception])
+        errors.update(page_errors)
         lifespan.append(page_lifespan)
     app = Litestar(
         route_handlers=handlers,
         dependencies=dependencies(core, ingestor=_ingestor(core)),
-        exception_handlers=exception_handlers(native_body),
+        exception_handlers=errors,
         request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,
         middleware=[frame_ancestors(settings.frame_ancestors)],

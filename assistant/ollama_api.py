@@ -12,7 +12,7 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Response, get, post
@@ -24,7 +24,7 @@ from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
 from assistant.prompts import PromptLibrary
 from assistant.settings import Settings
-from assistant.web.openapi import OllamaError, also_streams, error_responses, success
+from assistant.web.openapi import OllamaError, also_streams, error_responses, ndjson_lines, success
 
 # The version of Ollama's API these endpoints follow; clients enable features by it.
 OLLAMA_API_VERSION = "0.12.0"
@@ -32,7 +32,7 @@ MODIFIED_AT = datetime.now(UTC).isoformat()
 
 
 class OllamaMessage(msgspec.Struct):
-    role: str
+    role: Literal["system", "user", "assistant", "tool"]
     content: str = ""
 
 
@@ -159,7 +159,7 @@ class OllamaController(Controller):
             **success(OllamaChatResponse, "The answer (with `stream: false`), or its NDJSON lines"),
             **error_responses(OllamaError, 400, 401, 404, 413, 422, 502, 503, 504),
         },
-        operation_class=also_streams("application/x-ndjson", "One JSON object a line; the last has `done: true`"),
+        operation_class=also_streams(ndjson_lines("One JSON object a line; the last has `done: true`")),
     )
     async def chat(
         self, data: OllamaChatRequest, answerer: Answerer, models: ModelCatalog, settings: Settings

@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Response, get, post
@@ -22,14 +22,14 @@ from assistant.compat import ModelCatalog, question_from_messages, replay, start
 from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
 from assistant.settings import Settings
-from assistant.web.openapi import OpenAIError, also_streams, error_responses, success
+from assistant.web.openapi import OpenAIError, also_streams, error_responses, sse_events, success
 
 STARTED = int(time.time())
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 
 
 class OpenAIMessage(msgspec.Struct):
-    role: str
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     # a string, or a list of parts ({"type": "text", "text": ...}); null for assistant tool calls
     content: str | list[dict[str, Any]] | None = None
 
@@ -95,12 +95,13 @@ class OpenAIController(Controller):
         return {"object": "list", "data": [_model(model) for model in models.ids()]}
 
     @get(
-        "/models/{model_id:path}",
+        ["/models/{model_id:str}", "/models/{owner:str}/{model_id:str}"],
         summary="One model",
         responses={**success(Model, "The model"), **error_responses(OpenAIError, 400, 401, 404)},
     )
-    async def model(self, models: ModelCatalog, model_id: str) -> dict[str, Any]:
-        model = model_id.lstrip("/")
+    async def model(self, models: ModelCatalog, model_id: str, owner: str | None = None) -> dict[str, Any]:
+        """Model ids may hold one slash (`backstage/catalog-qa`): hence the second path."""
+        model = f"{owner}/{model_id}" if owner else model_id
         models.template_for(model)
         return _model(model)
 
@@ -112,7 +113,7 @@ class OpenAIController(Controller):
             **success(ChatCompletion, "The completion, or (with `stream: true`) its chunks"),
             **error_responses(OpenAIError, 400, 401, 404, 413, 422, 502, 503, 504),
         },
-        operation_class=also_streams("text/event-stream", "`data: {chunk}` lines, then `data: [DONE]`"),
+        operation_class=also_streams(sse_events("Chunks as `data: {...}`, then `data: [DONE]`", named=False)),
     )
     async def chat_completions(
         self, data: ChatCompletionRequest, answerer: Answerer, models: ModelCatalog, settings: Settings

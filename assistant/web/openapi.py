@@ -103,15 +103,35 @@ def error_responses(shape: type, *statuses: int) -> dict[int, ResponseSpec]:
     return {status: response(shape, DESCRIPTIONS[status]) for status in statuses}
 
 
-def also_streams(media_type: str, description: str) -> type[Operation]:
-    """An operation whose 200 is JSON or, when the request asks to stream, a stream of `media_type`."""
+def sse_events(description: str, named: bool = True) -> tuple[str, Schema]:
+    """A server-sent event stream, described one event at a time (`event` and its JSON `data`)."""
+    properties = {"data": Schema(type=OpenAPIType.STRING, description="JSON, or `[DONE]` last on /v1")}
+    if named:
+        properties["event"] = Schema(type=OpenAPIType.STRING, enum=["sources", "token", "error", "done"])
+    event = Schema(type=OpenAPIType.OBJECT, properties=properties, required=["data"], description=description)
+    return "text/event-stream", event
+
+
+def ndjson_lines(description: str) -> tuple[str, Schema]:
+    """A stream of JSON objects, one a line, described one line at a time."""
+    line = Schema(
+        type=OpenAPIType.OBJECT,
+        properties={"done": Schema(type=OpenAPIType.BOOLEAN), "message": Schema(type=OpenAPIType.OBJECT)},
+        required=["done"],
+        description=description,
+    )
+    return "application/x-ndjson", line
+
+
+def also_streams(stream: tuple[str, Schema]) -> type[Operation]:
+    """An operation whose 200 is JSON or, when the request asks to stream, the `(media type, item)` stream."""
+    media_type, item = stream
 
     @dataclass
     class StreamingOperation(Operation):
         def __post_init__(self) -> None:
             ok = (self.responses or {}).get("200")
             if isinstance(ok, SpecResponse):
-                stream = OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING, description=description))
-                ok.content = {**(ok.content or {}), media_type: stream}
+                ok.content = {**(ok.content or {}), media_type: OpenAPIMediaType(schema=item)}
 
     return StreamingOperation

@@ -10,10 +10,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import unquote
 
-from litestar import Litestar, asgi
+from litestar import Litestar, Request, Response
+from litestar.exceptions import NotFoundException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant.core import Core
+from assistant.web.middleware import frame_ancestors
+
+# Paths of the service's own routes: a 404 there is the API's, never the page's.
+API_PREFIXES = ("/api/", "/v1/", "/ollama/", "/mcp", "/schema", "/healthz", "/readyz", "/metrics")
 
 
 def with_head_script(app: ASGIApp, snippet: str) -> ASGIApp:
@@ -73,11 +78,28 @@ def _unmounted_scope(scope: Scope) -> Scope:
     return {**scope, "path": path}  # type: ignore[return-value]
 
 
-def mount_chat_page(core: Core) -> tuple[Any, Any]:
-    """The Gradio page as an ASGI app, plus the lifespan that starts it.
+class _HandOver(Response[None]):
+    """A "response" that hands the request, unread, to another ASGI app."""
 
-    Litestar does not forward lifespan events to mounted apps, and Gradio's queue starts in its lifespan:
-    so Litestar's own lifespan runs Gradio's.
+    def __init__(self, app: ASGIApp) -> None:
+        super().__init__(content=None)
+        self.app = app
+
+    def to_asgi_response(self, *args: Any, **kwargs: Any) -> Any:
+        page = self.app
+
+        async def hand_over(scope: Scope, receive: Receive, send: Send) -> None:
+            await page(_unmounted_scope(scope), receive, send)
+
+        return hand_over
+
+
+def chat_page_fallback(core: Core, not_found: Any) -> tuple[dict[type[Exception], Any], Any]:
+    """The Gradio page for every path no route matches, plus the lifespan that starts it.
+
+    Not a Litestar mount at `/`: a root mount would shadow every route with a path parameter (and `/mcp`).
+    Paths under the API's own prefixes keep their 404 from `not_found`. Litestar does not forward lifespan
+    events to mounted apps, and Gradio's queue starts in its lifespan: so Litestar's lifespan runs Gradio's.
     """
     import fastapi
     import gradio as gr
@@ -96,15 +118,18 @@ def mount_chat_page(core: Core) -> tuple[Any, Any]:
         theme=backstage_theme(),
     )
 
-    page_app = with_head_script(gradio_app, HEAD)
+    # App middleware runs inside matched routes only; the page is reached from the router's 404.
+    page_app = frame_ancestors(core.settings.frame_ancestors)(with_head_script(gradio_app, HEAD))
 
-    @asgi("/", is_mount=True, copy_scope=True, include_in_schema=False)
-    async def chat_page(scope: Scope, receive: Receive, send: Send) -> None:
-        await page_app(_unmounted_scope(scope), receive, send)
+    def page_or_not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        path = request.scope["path"].removeprefix(str(request.scope.get("root_path") or ""))
+        if path.startswith(API_PREFIXES):
+            return not_found(request, exc)
+        return _HandOver(page_app)
 
     @contextlib.asynccontextmanager
     async def gradio_lifespan(_: Litestar) -> AsyncIterator[None]:
         async with gradio_app.router.lifespan_context(gradio_app):
             yield
 
-    return chat_page, gradio_lifespan
+    return {NotFoundException: page_or_not_found}, gradio_lifespan
