@@ -25,9 +25,16 @@ from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
 from assistant.web.dependencies import dependencies
-from assistant.web.errors import exception_handlers, native_body, ollama_body, openai_body
+from assistant.web.errors import (
+    app_exception_handlers,
+    exception_handlers,
+    mcp_body,
+    native_body,
+    ollama_body,
+    openai_body,
+)
 from assistant.web.guards import admin_guard, api_key_guard
-from assistant.web.mcp_mount import mount_mcp
+from assistant.web.mcp_mount import MCP_PATH, mount_mcp
 from assistant.web.middleware import frame_ancestors
 
 log = logging.getLogger(__name__)
@@ -99,7 +106,7 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys))
     handlers.append(mcp_handler)
     lifespan.append(mcp_lifespan)
-    errors = exception_handlers(native_body)
+    errors = app_exception_handlers(native_body, {"/v1/": openai_body, "/ollama/": ollama_body, MCP_PATH: mcp_body})
     if chat_page:
         from assistant.web.page import chat_page_fallback
 

@@ -126,3 +126,17 @@ def handler_for(shape: Shape) -> Handler:
 def exception_handlers(shape: Shape) -> dict[type[Exception], Handler]:
     """The `exception_handlers` of a layer (app, router, controller or handler) that speaks `shape`."""
     return {Exception: handler_for(shape)}
+
+
+def app_exception_handlers(default: Shape, by_prefix: dict[str, Shape]) -> dict[type[Exception], Handler]:
+    """The app's handlers: errors met before any router is chosen (no such path, wrong method) are
+    shaped by the protocol whose path prefix the request names."""
+    handlers = {prefix: handler_for(shape) for prefix, shape in by_prefix.items()}
+    fallback = handler_for(default)
+
+    def handle(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+        path = request.scope["path"].removeprefix(str(request.scope.get("root_path") or ""))
+        chosen = next((handler for prefix, handler in handlers.items() if path.startswith(prefix)), fallback)
+        return chosen(request, exc)
+
+    return {Exception: handle}
