@@ -103,7 +103,8 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     core = core or build_core(settings)
     handlers: list[Any] = front_doors(settings)
     lifespan: list[Any] = [_warm_up(core)]
-    mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys))
+    max_body_bytes = settings.max_request_chars * 8  # characters, in UTF-8 and JSON escapes
+    mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys), max_body_bytes)
     handlers.append(mcp_handler)
     lifespan.append(mcp_lifespan)
     errors = app_exception_handlers(native_body, {"/v1/": openai_body, "/ollama/": ollama_body, MCP_PATH: mcp_body})
@@ -117,7 +118,7 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
         route_handlers=handlers,
         dependencies=dependencies(core, ingestor=_ingestor(core)),
         exception_handlers=errors,
-        request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
+        request_max_body_size=max_body_bytes,
         lifespan=lifespan,
         middleware=[frame_ancestors(settings.frame_ancestors)],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),

@@ -70,6 +70,8 @@ def as_assistant_error(exc: Exception) -> AssistantError:
         error_type = _BY_STATUS.get(exc.status_code)
         if exc.status_code == 400:  # the body could not be decoded
             detail = f"the request body is not valid JSON ({detail})"
+        elif exc.status_code == 413:
+            detail = "the request body is larger than the service accepts (ASSISTANT_MAX_REQUEST_CHARS)"
         return error_type(detail) if error_type else _HTTPError(detail, exc.status_code)
     log.exception("unexpected error", exc_info=exc)
     return AssistantError("the assistant failed unexpectedly; the service log has the details")

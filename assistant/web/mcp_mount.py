@@ -11,8 +11,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar, asgi
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
 from litestar.types import Receive, Scope, Send
 
+from assistant.errors import RequestTooLarge
 from assistant.mcp_server import PortalMCP
 from assistant.web.errors import exception_handlers, mcp_body
 from assistant.web.guards import Guard
@@ -20,7 +23,18 @@ from assistant.web.guards import Guard
 MCP_PATH = "/mcp"
 
 
-def mount_mcp(server: PortalMCP, guards: list[Guard]) -> tuple[Any, Any]:
+def body_limit(max_bytes: int) -> Guard:
+    """Refuse a declared body over the limit in MCP's error shape (the SDK's own limit answers plain text)."""
+
+    def within_limit(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        declared = connection.headers.get("content-length") or "0"
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise RequestTooLarge(f"the request body has {declared} bytes; the limit is {max_bytes}")
+
+    return within_limit
+
+
+def mount_mcp(server: PortalMCP, guards: list[Guard], max_body_bytes: int) -> tuple[Any, Any]:
     """The `/mcp` route handler and the lifespan that runs the server's session manager."""
     server.streamable_http_app()  # creates the session manager; its Starlette routing is not needed here
     manager = server.session_manager
@@ -29,7 +43,7 @@ def mount_mcp(server: PortalMCP, guards: list[Guard]) -> tuple[Any, Any]:
         MCP_PATH,
         is_mount=True,
         copy_scope=True,
-        guards=guards,
+        guards=[*guards, body_limit(max_body_bytes)],
         exception_handlers=exception_handlers(mcp_body),
         include_in_schema=False,  # JSON-RPC, described by the MCP specification rather than OpenAPI
     )

@@ -121,9 +121,13 @@ def chat_page_fallback(core: Core, not_found: Any) -> tuple[dict[type[Exception]
     # App middleware runs inside matched routes only; the page is reached from the router's 404.
     page_app = frame_ancestors(core.settings.frame_ancestors)(with_head_script(gradio_app, HEAD))
 
+    # Gradio's page also calls itself at its public URL (`ASSISTANT_ROOT_PATH` and all), which may sit
+    # under an API prefix (Backstage's `/api/proxy/...`).
+    public_root = (core.settings.root_path or "").rstrip("/")
+
     def page_or_not_found(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         path = request.scope["path"].removeprefix(str(request.scope.get("root_path") or ""))
-        if path.startswith(API_PREFIXES):
+        if path.startswith(API_PREFIXES) and not (public_root and path.startswith(public_root + "/")):
             return not_found(request, exc)
         return _HandOver(page_app)
 
