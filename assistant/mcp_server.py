@@ -230,7 +230,8 @@ def build_mcp(
         record: dict[str, Any] = {}
         sources: list[Source] = []
         tokens = 0
-        async for event in answerer.answer(request):
+        events = answerer.answer(request)
+        async for event in events:
             if isinstance(event, SourcesEvent):
                 sources = event.sources
                 await ctx.report_progress(0, message=f"retrieved {len(sources)} sources; writing the answer")
@@ -239,6 +240,7 @@ def build_mcp(
                 if tokens % PROGRESS_EVERY == 1:
                     await ctx.report_progress(tokens, message=f"{tokens} pieces written")
             elif isinstance(event, ErrorEvent) and tokens == 0:
+                await events.aclose()
                 raise ToolError(event.message)  # nothing written: the backend's error is the answer
             elif isinstance(event, DoneEvent):
                 record = event.record

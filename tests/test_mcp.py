@@ -14,7 +14,7 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import McpError
 
 from assistant.app import create_app
-from tests.conftest import peer_settings, serve_in_thread
+from tests.conftest import free_port, make_settings, peer_settings, serve_in_thread
 from tests.peers import ollama_server
 
 pytestmark = pytest.mark.slow
@@ -155,3 +155,12 @@ async def test_api_keys_guard_mcp(keyed_service: str):
     assert "API key" in refused.json()["error"]["message"]
     async with connect(keyed_service, headers={"Authorization": "Bearer sk-agent"}) as session:
         assert {tool.name for tool in (await session.list_tools()).tools} == {"search", "get_entity", "ask"}
+
+
+async def test_ask_with_the_backend_down_is_a_tool_error_that_says_what_to_fix(fixture_data_dir: Path):
+    down = f"http://127.0.0.1:{free_port()}"
+    settings = make_settings(fixture_data_dir, llm_type="ollama", llm_base_url=down, llm_model="llama3.2")
+    with serve_in_thread(create_app(settings, chat_page=False)) as url:
+        async with connect(url) as session:
+            result = await session.call_tool("ask", {"question": "Who owns the backchat-plugin component?"})
+    assert result.isError and "ASSISTANT_LLM_BASE_URL" in result.content[0].text
