@@ -1,16 +1,18 @@
-"""The HTTP API: streaming chat (SSE), retrieval, health and readiness. Thin adapters over the Answerer."""
+"""The assistant's own HTTP API: streaming chat (SSE), retrieval, status, admin ingest, health and readiness.
+
+Thin adapters over the Answerer; errors are shaped by the app's native exception handler.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import json
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
-from litestar.di import Provide
+import msgspec
+from litestar import Controller, Response, get, post
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -23,34 +25,48 @@ from assistant.answerer import (
     SourcesEvent,
     TokenEvent,
 )
-from assistant.compat import Unauthorized, http_status
-from assistant.core import Core
-from assistant.errors import AssistantError
-from assistant.knowledge import LAST_INGEST_FILE
+from assistant.knowledge import LAST_INGEST_FILE, KnowledgeBase
+from assistant.llm.registry import BackendRegistry
+from assistant.web.openapi import (
+    AnswerRecord,
+    NativeError,
+    SourcesResponse,
+    also_streams,
+    error_responses,
+    response,
+    sse_events,
+    success,
+)
+
+# Backstage's entity reference: `kind:[namespace/]name`, as the catalog writes it.
+ENTITY_REF_PATTERN = r"^[A-Za-z][A-Za-z0-9]*:(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$"
+EntityScope = Annotated[
+    str,
+    msgspec.Meta(pattern=ENTITY_REF_PATTERN, description="Limit to this entity and what it relates to (kind:ns/name)"),
+]
+QuestionText = Annotated[str, msgspec.Meta(pattern=r"\S", description="The question (not blank)")]
+TopK = Annotated[int, msgspec.Meta(ge=1, le=50, description="How many sources to retrieve")]
 
 
-@dataclass
-class HistoryMessage:
+class HistoryMessage(msgspec.Struct):
     role: Literal["user", "assistant"]
     content: str
 
 
-@dataclass
-class ChatRequest:
-    question: str
-    history: list[HistoryMessage] = field(default_factory=list)
+class ChatRequest(msgspec.Struct, kw_only=True):
+    question: QuestionText
+    history: list[HistoryMessage] = msgspec.field(default_factory=list)
     prompt: str | None = None
     backend: str | None = None
     model: str | None = None
-    entity: str | None = None
+    entity: EntityScope | None = None
     stream: bool = True
 
 
-@dataclass
-class RetrieveRequest:
-    question: str
-    k: int | None = None
-    entity: str | None = None
+class RetrieveRequest(msgspec.Struct, kw_only=True):
+    question: QuestionText
+    k: TopK | None = None
+    entity: EntityScope | None = None
 
 
 def event_payload(event: AnswerEvent) -> dict[str, Any]:
@@ -64,16 +80,20 @@ def event_payload(event: AnswerEvent) -> dict[str, Any]:
     return event.record
 
 
-def error_response(request: Request[Any, Any, Any], error: AssistantError) -> Response[dict[str, Any]]:
-    """One error shape for the assistant's own API: {"error": {"code", "message"}}."""
-    return Response({"error": {"code": error.code, "message": error.message}}, status_code=http_status(error))
-
-
 class ChatController(Controller):
     path = "/api"
     tags = ("chat",)
 
-    @post("/chat", status_code=HTTP_200_OK, summary="Ask a question; streams server-sent events by default")
+    @post(
+        "/chat",
+        status_code=HTTP_200_OK,
+        summary="Ask a question; streams server-sent events by default",
+        responses={
+            **success(AnswerRecord, "The final record (with `stream: false`), or the event stream"),
+            **error_responses(NativeError, 400, 404, 413, 422),
+        },
+        operation_class=also_streams(sse_events("Events `sources`, `token`..., `error`?, then `done`")),
+    )
     async def chat(self, data: ChatRequest, answerer: Answerer) -> Response[Any]:
         """Events: `sources` (before the first token), `token`, `error` (after which the sources stand), `done`."""
         question = Question(
@@ -98,19 +118,19 @@ class ChatController(Controller):
 
         return ServerSentEvent(events())
 
-    @post("/retrieve", status_code=HTTP_200_OK, summary="The sources the assistant would use, without an answer")
+    @post(
+        "/retrieve",
+        status_code=HTTP_200_OK,
+        summary="The sources the assistant would use, without an answer",
+        responses={
+            **success(SourcesResponse, "The sources, best first"),
+            **error_responses(NativeError, 400, 413, 422),
+        },
+    )
     async def retrieve(self, data: RetrieveRequest, answerer: Answerer) -> dict[str, Any]:
         answerer.validate(Question(data.question))
         sources = await asyncio.to_thread(answerer.retrieve, data.question, data.k, data.entity)
         return {"sources": [source.to_dict() for source in sources]}
-
-
-class AdminDisabled(AssistantError):
-    code = "admin_disabled"
-
-
-class IngestConflict(AssistantError):
-    code = "ingest_running"
 
 
 # The app factory provides this: it runs one ingest of the configured sources and returns its report.
@@ -118,21 +138,24 @@ Ingestor = Callable[[], dict[str, Any]]
 
 
 @get("/api/status", tags=["admin"], summary="The knowledge base and the report of the latest ingest")
-async def status(core: Core) -> dict[str, Any]:
-    report_file = core.settings.data_dir / LAST_INGEST_FILE
+async def status(kb: KnowledgeBase, data_dir: Path) -> dict[str, Any]:
+    report_file = data_dir / LAST_INGEST_FILE
     last = json.loads(report_file.read_text()) if report_file.is_file() else None
-    return {"knowledge_base": {"chunks": await asyncio.to_thread(core.kb.count)}, "last_ingest": last}
+    return {"knowledge_base": {"chunks": await asyncio.to_thread(kb.count)}, "last_ingest": last}
 
 
-@post("/api/admin/ingest", tags=["admin"], status_code=HTTP_200_OK, summary="Run an ingest of the configured sources")
-async def admin_ingest(request: Request[Any, Any, Any], core: Core, ingestor: Ingestor) -> Response[dict[str, Any]]:
-    """Needs `Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>`; refused when no admin token is configured."""
-    token = core.settings.admin_token
-    if token is None:
-        raise AdminDisabled("admin ingest is disabled: set ASSISTANT_ADMIN_TOKEN to enable it")
-    given = (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
-    if not hmac.compare_digest(given, token.get_secret_value()):
-        raise Unauthorized("missing or wrong admin token: send Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>")
+@post(
+    "/ingest",
+    tags=["admin"],
+    status_code=HTTP_200_OK,
+    summary="Run an ingest of the configured sources",
+    responses={
+        **error_responses(NativeError, 401, 403, 409, 422),
+        502: response(dict[str, Any], "The ingest ran and a source failed; the report says which"),
+    },
+)
+async def admin_ingest(ingestor: Ingestor) -> Response[dict[str, Any]]:
+    """Needs `Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>`; refused (403) while no admin token is configured."""
     report = await asyncio.to_thread(ingestor)
     synced = report.get("status") in ("ok", "partial")  # partial: some parts failed and kept what they had
     return Response(report, status_code=HTTP_200_OK if synced else 502)
@@ -143,29 +166,28 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["health"], summary="The knowledge base is open and the default backend answers")
-async def readyz(core: Core) -> Response[dict[str, Any]]:
+@get(
+    "/readyz",
+    tags=["health"],
+    summary="The knowledge base is open and the default backend answers",
+    responses={503: response(dict[str, Any], "Not ready; the report says why")},
+)
+async def readyz(kb: KnowledgeBase, backends: BackendRegistry) -> Response[dict[str, Any]]:
     report: dict[str, Any] = {}
     ready = True
     try:
-        report["knowledge_base"] = {"ok": True, "chunks": await asyncio.to_thread(core.kb.count)}
+        report["knowledge_base"] = {"ok": True, "chunks": await asyncio.to_thread(kb.count)}
     except Exception as error:  # any failure here means not ready, with the reason shown
         ready = False
         report["knowledge_base"] = {"ok": False, "detail": str(error)}
-    backends = await asyncio.gather(*(backend.health() for backend in core.backends.all()))
-    report["backends"] = [health.to_dict() for health in backends]
-    default = next(h for h in backends if h.name == core.backends.default)
+    healths = await asyncio.gather(*(backend.health() for backend in backends.all()))
+    report["backends"] = [health.to_dict() for health in healths]
+    default = next(h for h in healths if h.name == backends.default)
     ready = ready and default.ok
     report["ready"] = ready
     return Response(report, status_code=HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE)
 
 
-def api_dependencies(core: Core, ingestor: Ingestor) -> dict[str, Provide]:
-    return {
-        "core": Provide(lambda: core, sync_to_thread=False),
-        "answerer": Provide(lambda: core.answerer, sync_to_thread=False),
-        "ingestor": Provide(lambda: ingestor, sync_to_thread=False),
-    }
-
-
-route_handlers = [ChatController, healthz, readyz, status, admin_ingest]
+route_handlers = [ChatController, healthz, readyz, status]
+# Mounted under `/api/admin` behind the admin guard by the app factory.
+admin_handlers = [admin_ingest]

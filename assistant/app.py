@@ -1,6 +1,7 @@
-"""The app factory: one Litestar app with the API and the Gradio chat page on the same port.
+"""The app factory: one Litestar app with the API, the compatible APIs, MCP and the chat page on one port.
 
-A composition root: it alone imports both the core and the `ui` package.
+A composition root: it alone imports both the core and the `ui` package (through `assistant.web.page`).
+Each front door is a router with its own guard and its own error shape; adding one is adding a router here.
 """
 
 from __future__ import annotations
@@ -11,141 +12,33 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import unquote
 
-from litestar import Litestar, asgi
+from litestar import Litestar, Router
 from litestar.openapi import OpenAPIConfig
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from assistant import __version__
-from assistant.api import IngestConflict, api_dependencies, error_response, route_handlers
+from assistant.api import admin_handlers, route_handlers
 from assistant.core import Core, build_core
-from assistant.errors import AssistantError, InvalidRequest
-from assistant.feedback import Feedback
+from assistant.errors import IngestConflict, InvalidRequest
 from assistant.instrumentation import instrument
+from assistant.mcp_server import mcp_for
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
 from assistant.settings import Settings
+from assistant.web.dependencies import dependencies
+from assistant.web.errors import (
+    app_exception_handlers,
+    exception_handlers,
+    mcp_body,
+    native_body,
+    ollama_body,
+    openai_body,
+)
+from assistant.web.guards import admin_guard, api_key_guard
+from assistant.web.mcp_mount import MCP_PATH, mount_mcp
+from assistant.web.middleware import frame_ancestors
 
 log = logging.getLogger(__name__)
-
-
-def frame_ancestors(sources: list[str]) -> Any:
-    """Every response says which origins may frame it (Backstage), and none says X-Frame-Options: DENY."""
-    policy = ("frame-ancestors " + " ".join(sources)).encode()
-    dropped = {b"x-frame-options", b"content-security-policy"}
-
-    def middleware_factory(app: ASGIApp) -> ASGIApp:
-        async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] != "http":
-                await app(scope, receive, send)
-                return
-
-            async def send_with_policy(message: Message) -> None:
-                if message["type"] == "http.response.start":
-                    headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in dropped]
-                    message = {**message, "headers": [*headers, (b"content-security-policy", policy)]}
-                await send(message)
-
-            await app(scope, receive, send_with_policy)
-
-        return middleware
-
-    return middleware_factory
-
-
-def with_head_script(app: ASGIApp, snippet: str) -> ASGIApp:
-    """Put `snippet` first in the page's <head>, before Gradio's own scripts.
-
-    Gradio adds its `head` option from JavaScript once its config has loaded: too late for a script that
-    must run before Gradio touches localStorage. Only the page itself (a GET for HTML) is rewritten.
-    """
-    marker = b"<head>"
-    payload = snippet.encode()
-
-    async def wrapped(scope: Scope, receive: Receive, send: Send) -> None:
-        root = str(scope.get("root_path") or "")
-        path = str(scope.get("path", "")).removeprefix(root)
-        if scope["type"] != "http" or scope.get("method") != "GET" or path not in ("", "/"):
-            await app(scope, receive, send)
-            return
-        # Ask for an uncompressed page so it can be edited; it is small.
-        headers = [(k, v) for k, v in scope.get("headers", []) if k.lower() != b"accept-encoding"]
-        start: dict[str, Any] = {}
-        body = bytearray()
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-                return
-            if message["type"] != "http.response.body":
-                await send(message)
-                return
-            body.extend(message.get("body", b""))
-            if message.get("more_body"):
-                return
-            content = bytes(body)
-            kinds = [v for k, v in start.get("headers", []) if k.lower() == b"content-type"]
-            if kinds and kinds[0].startswith(b"text/html") and marker in content:
-                content = content.replace(marker, marker + payload, 1)
-            out = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-            out.append((b"content-length", str(len(content)).encode()))
-            await send({**start, "headers": out})
-            await send({"type": "http.response.body", "body": content, "more_body": False})
-
-        await app({**scope, "headers": headers}, receive, capture)  # type: ignore[arg-type]
-
-    return wrapped
-
-
-def _unmounted_scope(scope: Scope) -> Scope:
-    """The scope as the server sent it: Litestar's mount at `/` strips the path's slashes.
-
-    Starlette (under Gradio) routes on `path` minus `root_path`, so `path` must carry the root path too.
-    """
-    raw = scope.get("raw_path") or b""
-    path = unquote(raw.decode("latin-1")) if raw else "/" + str(scope["path"]).lstrip("/")
-    root = str(scope.get("root_path") or "")
-    if root and not path.startswith(root):
-        path = root + path
-    return {**scope, "path": path}  # type: ignore[return-value]
-
-
-def _mount_chat_page(core: Core, feedback: Feedback | None = None) -> tuple[Any, Any]:
-    """The Gradio page as an ASGI app, plus the lifespan that starts it.
-
-    Litestar does not forward lifespan events to mounted apps, and Gradio's queue starts in its lifespan:
-    so Litestar's own lifespan runs Gradio's.
-    """
-    import fastapi
-    import gradio as gr
-
-    from ui.chat import CSS, HEAD, backstage_theme, build_chat_page
-
-    page = build_chat_page(core.answerer, core.prompts, core.backends, feedback)
-    gradio_app = gr.mount_gradio_app(
-        fastapi.FastAPI(openapi_url=None, docs_url=None, redoc_url=None),
-        page,
-        path="/",
-        footer_links=[],
-        root_path=core.settings.root_path or None,
-        run_history=False,
-        css=CSS,
-        theme=backstage_theme(),
-    )
-
-    page_app = with_head_script(gradio_app, HEAD)
-
-    @asgi("/", is_mount=True, copy_scope=True, include_in_schema=False)
-    async def chat_page(scope: Scope, receive: Receive, send: Send) -> None:
-        await page_app(_unmounted_scope(scope), receive, send)
-
-    @contextlib.asynccontextmanager
-    async def gradio_lifespan(_: Litestar) -> AsyncIterator[None]:
-        async with gradio_app.router.lifespan_context(gradio_app):
-            yield
-
-    return chat_page, gradio_lifespan
 
 
 def _warm_up(core: Core) -> Any:
@@ -189,21 +82,45 @@ def _ingestor(core: Core) -> Any:
     return run
 
 
+def front_doors(settings: Settings) -> list[Any]:
+    """The routers of the API and the compatible APIs, each with its guard and its error shape."""
+    keys = api_key_guard(settings.api_keys)
+    return [
+        *route_handlers,
+        Router("/api/admin", route_handlers=admin_handlers, guards=admin_guard(settings.admin_token)),
+        Router(
+            "/v1", route_handlers=[OpenAIController], guards=keys, exception_handlers=exception_handlers(openai_body)
+        ),
+        Router(
+            "/ollama/api",
+            route_handlers=[OllamaController],
+            guards=keys,
+            exception_handlers=exception_handlers(ollama_body),
+        ),
+    ]
+
+
 def create_app(settings: Settings, core: Core | None = None, chat_page: bool = True) -> Litestar:
     core = core or build_core(settings)
     observed = instrument(core)  # /metrics, /api/feedback, and the answerer's observers
-    handlers: list[Any] = [*route_handlers, OpenAIController, OllamaController, *observed.route_handlers]
-    lifespan: list[Any] = []
+    handlers: list[Any] = [*front_doors(settings), *observed.route_handlers]
+    lifespan: list[Any] = [_warm_up(core)]
+    max_body_bytes = settings.max_request_chars * 8  # characters, in UTF-8 and JSON escapes
+    mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys), max_body_bytes)
+    handlers.append(mcp_handler)
+    lifespan.append(mcp_lifespan)
+    errors = app_exception_handlers(native_body, {"/v1/": openai_body, "/ollama/": ollama_body, MCP_PATH: mcp_body})
     if chat_page:
-        page_handler, page_lifespan = _mount_chat_page(core, observed.feedback)
-        handlers.append(page_handler)
+        from assistant.web.page import chat_page_fallback
+
+        page_errors, page_lifespan = chat_page_fallback(core, not_found=errors[Exception], feedback=observed.feedback)
+        errors.update(page_errors)
         lifespan.append(page_lifespan)
-    lifespan.insert(0, _warm_up(core))
     app = Litestar(
         route_handlers=handlers,
-        dependencies={**api_dependencies(core, _ingestor(core)), **observed.dependencies},
-        exception_handlers={AssistantError: error_response},
-        request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
+        dependencies={**dependencies(core, ingestor=_ingestor(core)), **observed.dependencies},
+        exception_handlers=errors,
+        request_max_body_size=max_body_bytes,
         lifespan=lifespan,
         middleware=[frame_ancestors(settings.frame_ancestors), *observed.middleware],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),

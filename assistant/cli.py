@@ -176,6 +176,15 @@ def serve(
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", root_path=settings.root_path)
 
 
+@app.command("mcp")
+def mcp_stdio() -> None:
+    """Serve the MCP tools (search, get_entity, ask) and prompts over stdio, for agents that start a process."""
+    from assistant.core import build_core
+    from assistant.mcp_server import mcp_for
+
+    mcp_for(build_core(_settings())).run("stdio")
+
+
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question")],

@@ -8,26 +8,13 @@ any template, plus configured aliases for clients that insist on a name such as 
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from litestar import Request
-
 from assistant.answerer import Answerer, AnswerEvent, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
-from assistant.core import Core
 from assistant.documents import Source
-from assistant.errors import (
-    AssistantError,
-    BackendFailed,
-    BackendTimeout,
-    BackendUnreachable,
-    InvalidRequest,
-    ModelNotFound,
-    NotFound,
-    QuestionTooLong,
-)
+from assistant.errors import InvalidRequest, RequestTooLarge, UnknownModel
 from assistant.links import sources_markdown, strip_sources
 from assistant.llm.base import GenerationOptions
 from assistant.prompts import ChatMessage, PromptLibrary
@@ -36,50 +23,6 @@ from assistant.settings import Settings
 MODEL_PREFIX = "backstage/"
 # Open WebUI asks the model for a title, tags and follow-ups with messages starting like this.
 TASK_MARKER = "### Task:"
-
-
-class Unauthorized(AssistantError):
-    code = "invalid_api_key"
-
-
-class RequestTooLarge(InvalidRequest):
-    code = "request_too_large"
-
-
-class UnknownModel(InvalidRequest):
-    code = "model_not_found"
-
-
-def http_status(error: AssistantError) -> int:
-    """One status per error kind, for every front door."""
-    if isinstance(error, Unauthorized):
-        return 401
-    if error.code == "admin_disabled":
-        return 403
-    if error.code == "ingest_running":
-        return 409
-    if isinstance(error, QuestionTooLong | RequestTooLarge):
-        return 413
-    if isinstance(error, UnknownModel | ModelNotFound | NotFound):
-        return 404
-    if isinstance(error, InvalidRequest):
-        return 422
-    if isinstance(error, BackendUnreachable):
-        return 503
-    if isinstance(error, BackendTimeout):
-        return 504
-    if isinstance(error, BackendFailed):
-        return 502
-    return 500
-
-
-def check_api_key(authorization: str | None, settings: Settings) -> None:
-    """With keys configured, only `Authorization: Bearer <key>` of one of them gets through."""
-    if not settings.api_keys:
-        return
-    token = (authorization or "").removeprefix("Bearer ").strip()
-    if not any(hmac.compare_digest(token, key.get_secret_value()) for key in settings.api_keys):
-        raise Unauthorized("missing or wrong API key: send Authorization: Bearer <key>")
 
 
 def text_of(content: Any) -> str:
@@ -109,38 +52,36 @@ class ModelCatalog:
             return self.settings.model_aliases[name]
         if name.startswith(MODEL_PREFIX) and name.removeprefix(MODEL_PREFIX) in self.prompts.names():
             return name.removeprefix(MODEL_PREFIX)
-        raise UnknownModel(f"no model '{requested}'; available: {', '.join(self.ids())}")
+        raise UnknownModel(f"no model '{requested}'; available: {', '.join(self.ids())}", field="model")
 
 
 def question_from_messages(
-    messages: Any,
+    messages: Sequence[tuple[str, str]],
     model: str | None,
     catalog: ModelCatalog,
     options: GenerationOptions,
 ) -> Question:
-    """Validate a chat request's messages and turn them into the pipeline's question."""
+    """Turn a chat request's `(role, text)` messages into the pipeline's question, within the request limits."""
     settings = catalog.settings
-    if not isinstance(messages, list) or not messages:
-        raise InvalidRequest("'messages' must be a non-empty list")
+    if not messages:
+        raise InvalidRequest("'messages' must be a non-empty list", field="messages")
     if len(messages) > settings.max_messages:
-        raise RequestTooLarge(f"{len(messages)} messages; the limit is {settings.max_messages}")
+        raise RequestTooLarge(f"{len(messages)} messages; the limit is {settings.max_messages}", field="messages")
     turns: list[ChatMessage] = []
     system_parts: list[str] = []
     total = 0
-    for message in messages:
-        if not isinstance(message, dict):
-            raise InvalidRequest("each message must be an object with 'role' and 'content'")
-        text = text_of(message.get("content"))
+    for role, text in messages:
         total += len(text)
-        role = message.get("role")
         if role in ("system", "developer"):
             system_parts.append(text)
         elif role in ("user", "assistant") and text.strip():
             turns.append({"role": role, "content": strip_sources(text) if role == "assistant" else text})
     if total > settings.max_request_chars:
-        raise RequestTooLarge(f"the messages hold {total} characters; the limit is {settings.max_request_chars}")
+        raise RequestTooLarge(
+            f"the messages hold {total} characters; the limit is {settings.max_request_chars}", field="messages"
+        )
     if not turns or turns[-1]["role"] != "user":
-        raise InvalidRequest("the last message must be the user's question")
+        raise InvalidRequest("the last message must be the user's question", field="messages")
     question = turns[-1]["content"]
     housekeeping = question.lstrip().startswith(TASK_MARKER)
     prompt = catalog.template_for(model)
@@ -154,22 +95,6 @@ def question_from_messages(
         retrieval=not housekeeping,
         options=options,
     )
-
-
-async def chat_request(
-    request: Request[Any, Any, Any], core: Core, options_from: Callable[[dict[str, Any]], GenerationOptions]
-) -> tuple[dict[str, Any], str, Question]:
-    """Check the key, read the JSON body and build the question: what every compatible chat endpoint does first."""
-    check_api_key(request.headers.get("authorization"), core.settings)
-    try:
-        body = await request.json()
-    except (ValueError, TypeError):
-        raise InvalidRequest("the request body must be JSON") from None
-    if not isinstance(body, dict):
-        raise InvalidRequest("the request body must be a JSON object")
-    model = str(body.get("model") or core.settings.model_name)
-    catalog = ModelCatalog(core.prompts, core.settings)
-    return body, model, question_from_messages(body.get("messages"), model, catalog, options_from(body))
 
 
 async def start_answer(
@@ -218,10 +143,3 @@ async def whole_answer(
     if show_sources:
         content += sources_markdown(sources)
     return record, content, pieces
-
-
-def error_body_openai(error: AssistantError) -> dict[str, Any]:
-    kind = "invalid_request_error" if http_status(error) < 500 else "server_error"
-    if isinstance(error, Unauthorized):
-        kind = "authentication_error"
-    return {"error": {"message": error.message, "type": kind, "param": None, "code": error.code}}

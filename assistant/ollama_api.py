@@ -12,33 +12,61 @@ import json
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, Response, get, post
 from litestar.response import Stream
 
-from assistant.answerer import DoneEvent, ErrorEvent, TokenEvent
-from assistant.compat import (
-    ModelCatalog,
-    chat_request,
-    check_api_key,
-    http_status,
-    replay,
-    start_answer,
-    whole_answer,
-)
-from assistant.core import Core
-from assistant.errors import AssistantError, InvalidRequest
+from assistant.answerer import Answerer, DoneEvent, ErrorEvent, TokenEvent
+from assistant.compat import ModelCatalog, question_from_messages, replay, start_answer, whole_answer
 from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
+from assistant.prompts import PromptLibrary
+from assistant.settings import Settings
+from assistant.web.openapi import OllamaError, also_streams, error_responses, ndjson_lines, success
 
 # The version of Ollama's API these endpoints follow; clients enable features by it.
 OLLAMA_API_VERSION = "0.12.0"
 MODIFIED_AT = datetime.now(UTC).isoformat()
 
 
-def ollama_error(_: Request[Any, Any, Any], error: AssistantError) -> Response[dict[str, Any]]:
-    return Response({"error": error.message}, status_code=http_status(error))
+class OllamaMessage(msgspec.Struct):
+    role: Literal["system", "user", "assistant", "tool"]
+    content: str = ""
+
+
+class OllamaOptions(msgspec.Struct):
+    """The model options the assistant uses; others (num_ctx, seed, ...) are accepted and ignored."""
+
+    temperature: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    num_predict: int | None = None  # Ollama reads -1 and -2 as "no limit"
+    stop: str | list[str] | None = None
+
+
+class OllamaChatRequest(msgspec.Struct, kw_only=True):
+    """Ollama's chat request; fields the assistant does not use (tools, format, keep_alive) are accepted."""
+
+    messages: Annotated[list[OllamaMessage], msgspec.Meta(min_length=1)]
+    model: str | None = None
+    stream: bool = True
+    options: OllamaOptions | None = None
+
+
+class OllamaShowRequest(msgspec.Struct, kw_only=True):
+    model: str | None = None
+    name: str | None = None  # what older clients send
+
+
+class OllamaModels(msgspec.Struct):
+    models: list[dict[str, Any]]
+
+
+class OllamaChatResponse(msgspec.Struct):
+    model: str
+    created_at: str
+    message: dict[str, Any]
+    done: bool
 
 
 def _tagged(model: str) -> str:
@@ -60,37 +88,35 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def options_from(body: dict[str, Any]) -> GenerationOptions:
-    options = body.get("options") or {}
-    if not isinstance(options, dict):
-        raise InvalidRequest("'options' must be an object")
-    stop = options.get("stop") or ()
+def options_from(options: OllamaOptions | None) -> GenerationOptions:
+    options = options or OllamaOptions()
+    stop = options.stop or ()
     return GenerationOptions(
-        temperature=options.get("temperature"),
-        max_tokens=options.get("num_predict")
-        if isinstance(options.get("num_predict"), int) and options["num_predict"] > 0
-        else None,
+        temperature=options.temperature,
+        max_tokens=options.num_predict if options.num_predict and options.num_predict > 0 else None,
         stop=(stop,) if isinstance(stop, str) else tuple(stop),
     )
 
 
 class OllamaController(Controller):
-    path = "/ollama/api"
-    tags = ("ollama-compatible",)
-    exception_handlers = {AssistantError: ollama_error}  # noqa: RUF012 - Litestar reads it as a class attribute
+    """Mounted under `/ollama/api` by the app factory, behind the API key guard and Ollama's error shape."""
 
-    @get("/version", summary="The Ollama API version these endpoints follow")
+    tags = ("ollama-compatible",)
+
+    @get("/version", summary="The Ollama API version these endpoints follow", opt={"public": True})
     async def version(self) -> dict[str, str]:
         return {"version": OLLAMA_API_VERSION}
 
-    @get("/tags", summary="One model per prompt template")
-    async def tags_(self, request: Request[Any, Any, Any], core: Core) -> dict[str, Any]:
-        check_api_key(request.headers.get("authorization"), core.settings)
-        catalog = ModelCatalog(core.prompts, core.settings)
-        models = []
-        for model in catalog.ids():
-            template = core.prompts.get(catalog.template_for(model))
-            models.append(
+    @get(
+        "/tags",
+        summary="One model per prompt template",
+        responses={**success(OllamaModels, "The models"), **error_responses(OllamaError, 401)},
+    )
+    async def tags_(self, models: ModelCatalog, prompts: PromptLibrary) -> dict[str, Any]:
+        listed = []
+        for model in models.ids():
+            template = prompts.get(models.template_for(model))
+            listed.append(
                 {
                     "name": _tagged(model),
                     "model": _tagged(model),
@@ -100,18 +126,20 @@ class OllamaController(Controller):
                     "details": _details(),
                 }
             )
-        return {"models": models}
+        return {"models": listed}
 
-    @get("/ps", summary="Models loaded in memory (none: templates are not loaded)")
-    async def ps(self) -> dict[str, Any]:
-        return {"models": []}
+    @get("/ps", summary="Models loaded in memory (none: templates are not loaded)", opt={"public": True})
+    async def ps(self) -> OllamaModels:
+        return OllamaModels(models=[])
 
-    @post("/show", status_code=200, summary="What a model (prompt template) is")
-    async def show(self, request: Request[Any, Any, Any], core: Core) -> dict[str, Any]:
-        check_api_key(request.headers.get("authorization"), core.settings)
-        body = await request.json()
-        model = str((body or {}).get("model") or (body or {}).get("name") or "")
-        template = core.prompts.get(ModelCatalog(core.prompts, core.settings).template_for(model))
+    @post(
+        "/show",
+        status_code=200,
+        summary="What a model (prompt template) is",
+        responses=error_responses(OllamaError, 400, 401, 404, 422),
+    )
+    async def show(self, data: OllamaShowRequest, models: ModelCatalog, prompts: PromptLibrary) -> dict[str, Any]:
+        template = prompts.get(models.template_for(data.model or data.name or ""))
         return {
             "modelfile": f"# {template.description}\n",
             "parameters": f"temperature {template.temperature}" if template.temperature is not None else "",
@@ -123,12 +151,25 @@ class OllamaController(Controller):
             "modified_at": MODIFIED_AT,
         }
 
-    @post("/chat", status_code=200, summary="Chat grounded in the catalog; NDJSON stream unless stream is false")
-    async def chat(self, request: Request[Any, Any, Any], core: Core) -> Response[Any]:
-        body, model, question = await chat_request(request, core, options_from)
+    @post(
+        "/chat",
+        status_code=200,
+        summary="Chat grounded in the catalog; NDJSON stream unless stream is false",
+        responses={
+            **success(OllamaChatResponse, "The answer (with `stream: false`), or its NDJSON lines"),
+            **error_responses(OllamaError, 400, 401, 404, 413, 422, 502, 503, 504),
+        },
+        operation_class=also_streams(ndjson_lines("One JSON object a line; the last has `done: true`")),
+    )
+    async def chat(
+        self, data: OllamaChatRequest, answerer: Answerer, models: ModelCatalog, settings: Settings
+    ) -> Response[Any]:
+        model = data.model or settings.model_name
+        turns = [(message.role, message.content) for message in data.messages]
+        question = question_from_messages(turns, model, models, options_from(data.options))
         started = time.perf_counter_ns()
-        sources, buffered, rest = await start_answer(core.answerer, question)
-        show_sources = core.settings.append_sources and question.retrieval
+        sources, buffered, rest = await start_answer(answerer, question)
+        show_sources = settings.append_sources and question.retrieval
         source_dicts = [source.to_dict() for source in sources]
         name = _tagged(model)
 
@@ -151,7 +192,7 @@ class OllamaController(Controller):
                 "prompt": record.get("prompt"),
             }
 
-        if body.get("stream") is False:
+        if not data.stream:
             record, content, pieces = await whole_answer(buffered, rest, sources, show_sources)
             return Response(final(pieces, record, content))
 

@@ -11,81 +11,123 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+import msgspec
+from litestar import Controller, Response, get, post
 from litestar.response import Stream
 
-from assistant.answerer import DoneEvent, ErrorEvent, TokenEvent
-from assistant.compat import (
-    ModelCatalog,
-    chat_request,
-    check_api_key,
-    error_body_openai,
-    http_status,
-    replay,
-    start_answer,
-    whole_answer,
-)
-from assistant.core import Core
-from assistant.errors import AssistantError, InvalidRequest
+from assistant.answerer import Answerer, DoneEvent, ErrorEvent, TokenEvent
+from assistant.compat import ModelCatalog, question_from_messages, replay, start_answer, text_of, whole_answer
 from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
+from assistant.settings import Settings
+from assistant.web.openapi import OpenAIError, also_streams, error_responses, sse_events, success
 
 STARTED = int(time.time())
+PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
 
 
-def openai_error(_: Request[Any, Any, Any], error: AssistantError) -> Response[dict[str, Any]]:
-    return Response(error_body_openai(error), status_code=http_status(error))
+class OpenAIMessage(msgspec.Struct):
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    # a string, or a list of parts ({"type": "text", "text": ...}); null for assistant tool calls
+    content: str | list[dict[str, Any]] | None = None
 
 
-def options_from(body: dict[str, Any]) -> GenerationOptions:
-    stop = body.get("stop") or ()
-    max_tokens = body.get("max_tokens") or body.get("max_completion_tokens")
-    temperature = body.get("temperature")
-    if temperature is not None and not isinstance(temperature, int | float):
-        raise InvalidRequest("'temperature' must be a number")
-    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
-        raise InvalidRequest("'max_tokens' must be a positive integer")
+class ChatCompletionRequest(msgspec.Struct, kw_only=True):
+    """OpenAI's chat completion request; fields the assistant does not use (tools, n, ...) are accepted."""
+
+    messages: Annotated[list[OpenAIMessage], msgspec.Meta(min_length=1)]
+    model: str | None = None
+    stream: bool = False
+    temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    max_tokens: PositiveInt | None = None
+    max_completion_tokens: PositiveInt | None = None
+    stop: str | list[str] | None = None
+
+
+class Model(msgspec.Struct):
+    id: str
+    object: str
+    created: int
+    owned_by: str
+
+
+class ModelList(msgspec.Struct):
+    object: str
+    data: list[Model]
+
+
+class ChatCompletion(msgspec.Struct):
+    id: str
+    object: str
+    created: int
+    model: str
+    choices: list[dict[str, Any]]
+    sources: list[dict[str, Any]]
+    prompt: dict[str, Any] | None
+
+
+def options_from(body: ChatCompletionRequest) -> GenerationOptions:
+    stop = body.stop or ()
     return GenerationOptions(
-        temperature=temperature, max_tokens=max_tokens, stop=(stop,) if isinstance(stop, str) else tuple(stop)
+        temperature=body.temperature,
+        max_tokens=body.max_tokens or body.max_completion_tokens,
+        stop=(stop,) if isinstance(stop, str) else tuple(stop),
     )
 
 
+def _model(model_id: str) -> dict[str, Any]:
+    return {"id": model_id, "object": "model", "created": STARTED, "owned_by": "backchat-assistant"}
+
+
 class OpenAIController(Controller):
-    path = "/v1"
+    """Mounted under `/v1` by the app factory, behind the API key guard and OpenAI's error shape."""
+
     tags = ("openai-compatible",)
-    exception_handlers = {AssistantError: openai_error}  # noqa: RUF012 - Litestar reads it as a class attribute
 
-    @get("/models", summary="One model per prompt template, plus configured aliases")
-    async def models(self, request: Request[Any, Any, Any], core: Core) -> dict[str, Any]:
-        check_api_key(request.headers.get("authorization"), core.settings)
-        catalog = ModelCatalog(core.prompts, core.settings)
-        return {
-            "object": "list",
-            "data": [
-                {"id": model, "object": "model", "created": STARTED, "owned_by": "backchat-assistant"}
-                for model in catalog.ids()
-            ],
-        }
+    @get(
+        "/models",
+        summary="One model per prompt template, plus configured aliases",
+        responses={**success(ModelList, "The models"), **error_responses(OpenAIError, 401)},
+    )
+    async def models(self, models: ModelCatalog) -> dict[str, Any]:
+        return {"object": "list", "data": [_model(model) for model in models.ids()]}
 
-    @get("/models/{model_id:path}", summary="One model")
-    async def model(self, request: Request[Any, Any, Any], core: Core, model_id: str) -> dict[str, Any]:
-        check_api_key(request.headers.get("authorization"), core.settings)
-        model = model_id.lstrip("/")
-        ModelCatalog(core.prompts, core.settings).template_for(model)
-        return {"id": model, "object": "model", "created": STARTED, "owned_by": "backchat-assistant"}
+    @get(
+        ["/models/{model_id:str}", "/models/{owner:str}/{model_id:str}"],
+        summary="One model",
+        responses={**success(Model, "The model"), **error_responses(OpenAIError, 400, 401, 404)},
+    )
+    async def model(self, models: ModelCatalog, model_id: str, owner: str | None = None) -> dict[str, Any]:
+        """Model ids may hold one slash (`backstage/catalog-qa`): hence the second path."""
+        model = f"{owner}/{model_id}" if owner else model_id
+        models.template_for(model)
+        return _model(model)
 
-    @post("/chat/completions", status_code=200, summary="Chat completion grounded in the catalog")
-    async def chat_completions(self, request: Request[Any, Any, Any], core: Core) -> Response[Any]:
-        body, model, question = await chat_request(request, core, options_from)
-        sources, buffered, rest = await start_answer(core.answerer, question)
-        show_sources = core.settings.append_sources and question.retrieval
+    @post(
+        "/chat/completions",
+        status_code=200,
+        summary="Chat completion grounded in the catalog",
+        responses={
+            **success(ChatCompletion, "The completion, or (with `stream: true`) its chunks"),
+            **error_responses(OpenAIError, 400, 401, 404, 413, 422, 502, 503, 504),
+        },
+        operation_class=also_streams(sse_events("Chunks as `data: {...}`, then `data: [DONE]`", named=False)),
+    )
+    async def chat_completions(
+        self, data: ChatCompletionRequest, answerer: Answerer, models: ModelCatalog, settings: Settings
+    ) -> Response[Any]:
+        model = data.model or settings.model_name
+        turns = [(message.role, text_of(message.content)) for message in data.messages]
+        question = question_from_messages(turns, model, models, options_from(data))
+        sources, buffered, rest = await start_answer(answerer, question)
+        show_sources = settings.append_sources and question.retrieval
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"
         created = int(time.time())
         source_dicts = [source.to_dict() for source in sources]
 
-        if not body.get("stream"):
+        if not data.stream:
             record, content, _ = await whole_answer(buffered, rest, sources, show_sources)
             return Response(
                 {
@@ -108,7 +150,7 @@ class OpenAIController(Controller):
             )
 
         def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
-            data = {
+            payload = {
                 "id": completion_id,
                 "object": "chat.completion.chunk",
                 "created": created,
@@ -117,7 +159,7 @@ class OpenAIController(Controller):
                 "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
                 **extra,
             }
-            return f"data: {json.dumps(data)}\n\n"
+            return f"data: {json.dumps(payload)}\n\n"
 
         async def chunks() -> AsyncIterator[str]:
             yield chunk({"role": "assistant", "content": ""})

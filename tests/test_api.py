@@ -74,8 +74,8 @@ async def test_techdocs_sources_link_to_the_page(client: AsyncTestClient):
     [
         ({"question": "x" * 5000}, 413, "question_too_long"),
         ({"question": "   "}, 422, "invalid_request"),
-        ({"question": "hi", "prompt": "nope"}, 422, "unknown_prompt"),
-        ({"question": "hi", "backend": "gpt-9"}, 422, "unknown_backend"),
+        ({"question": "hi", "prompt": "nope"}, 404, "unknown_prompt"),
+        ({"question": "hi", "backend": "gpt-9"}, 404, "unknown_backend"),
     ],
 )
 async def test_bad_requests_get_a_clear_error(client: AsyncTestClient, body: dict, status: int, code: str):
@@ -84,9 +84,10 @@ async def test_bad_requests_get_a_clear_error(client: AsyncTestClient, body: dic
     assert response.json()["error"]["code"] == code
 
 
-async def test_malformed_body_is_rejected(client: AsyncTestClient):
-    response = await client.post("/api/chat", json={"history": "nope"})
-    assert response.status_code == 400
+async def test_ill_typed_field_is_rejected_naming_it(client: AsyncTestClient):
+    response = await client.post("/api/chat", json={"question": "hi", "history": "nope"})
+    assert response.status_code == 422
+    assert response.json()["error"]["field"] == "history"
 
 
 async def test_health_and_readiness(client: AsyncTestClient):

@@ -55,7 +55,7 @@ async def test_api_switches_backend_and_model_per_request(fixture_data_dir: Path
         missing = (await client.post("/api/chat", json={**ask, "backend": "team-ollama", "model": "nope"})).json()
         assert missing["error"]["code"] == "model_not_found" and ollama_server.MODEL in missing["error"]["message"]
         unknown = await client.post("/api/chat", json={**ask, "backend": "somebody-elses"})
-        assert unknown.status_code == 422 and "team-ollama" in unknown.json()["error"]["message"]
+        assert unknown.status_code == 404 and "team-ollama" in unknown.json()["error"]["message"]
         ready = (await client.get("/readyz")).json()
         states = {b["name"]: b["ok"] for b in ready["backends"]}
         assert states == {"default": True, "team-ollama": True, "offline": False}

@@ -75,6 +75,7 @@ feedback = Table(
 
 class FeedbackUnavailable(AssistantError):
     code = "feedback_unavailable"
+    status = 503
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,57 @@
+"""Authentication as Litestar guards: Bearer API keys for the client protocols, the admin token for admin.
+
+Guards run before the body is read, and raise errors whose status and code every protocol shapes its way.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from pydantic import SecretStr
+
+from assistant.errors import AdminDisabled, Unauthorized
+
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    return (connection.headers.get("authorization") or "").removeprefix("Bearer ").strip()
+
+
+def _matches(token: str, keys: Sequence[SecretStr]) -> bool:
+    # compare against every key, so the time taken does not say which one nearly matched
+    results = [hmac.compare_digest(token.encode(), key.get_secret_value().encode()) for key in keys]
+    return any(results)
+
+
+def api_key_guard(keys: Sequence[SecretStr]) -> list[Guard]:
+    """With keys configured, only `Authorization: Bearer <key>` of one of them gets through; none: open.
+
+    Handlers with `opt={"public": True}` stay open (Ollama's `/api/version`, which clients probe first).
+    """
+    if not keys:
+        return []
+
+    def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        if handler.opt.get("public"):
+            return
+        if not _matches(bearer_token(connection), keys):
+            raise Unauthorized("missing or wrong API key: send Authorization: Bearer <key>")
+
+    return [require_api_key]
+
+
+def admin_guard(token: SecretStr | None) -> list[Guard]:
+    """Admin endpoints: refused (403) while no admin token is configured, 401 without the right one."""
+
+    def require_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if token is None:
+            raise AdminDisabled("admin ingest is disabled: set ASSISTANT_ADMIN_TOKEN to enable it")
+        if not _matches(bearer_token(connection), [token]):
+            raise Unauthorized("missing or wrong admin token: send Authorization: Bearer <ASSISTANT_ADMIN_TOKEN>")
+
+    return [require_admin]
