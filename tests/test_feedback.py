@@ -93,7 +93,8 @@ async def test_bad_feedback_gets_a_clear_error_and_changes_nothing(
         ):
             refused = await client.post("/api/feedback", json=body)
             assert refused.status_code == 422 and message in refused.json()["error"]["message"], refused.text
-        assert (await client.post("/api/feedback", json={"rating": "up"})).status_code == 400  # no answer_id
+        missing = await client.post("/api/feedback", json={"rating": "up"})
+        assert missing.status_code == 422 and missing.json()["error"]["field"] == "answer_id"
     listed = feedback_cli("list", "--json", database_url=database_url, data_dir=tmp_path)
     assert listed.returncode == 0 and json.loads(listed.stdout) == {"feedback": []}
 
@@ -148,7 +149,7 @@ async def test_answers_go_out_while_the_feedback_database_fails(fixture_data_dir
         record = await ask(client, "Who owns the ollama component?")
         assert record["complete"] and record["answer"]
         refused = await client.post("/api/feedback", json={"answer_id": record["answer_id"], "rating": "up"})
-        assert refused.status_code == 500 and refused.json()["error"]["code"] == "feedback_unavailable"
+        assert refused.status_code == 503 and refused.json()["error"]["code"] == "feedback_unavailable"
         assert "feedback database" in refused.json()["error"]["message"]
 
 

@@ -8,6 +8,7 @@ decides how the error looks on its wire. A new error type needs no change here.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -45,15 +46,23 @@ class _HTTPError(AssistantError):
         self.code = HTTPStatus(status).phrase.lower().replace(" ", "_").replace("-", "_")
 
 
+_MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+_AT_PATH = re.compile(r"at `\$\.([^`]+)`")
+
+
 def _validation_error(exc: ValidationException) -> AssistantError:
     """A body that does not match the endpoint's schema: 422 naming the field; one that is not JSON: 400."""
     problems = [item for item in (exc.extra or []) if isinstance(item, dict)]
     if not problems:
         return MalformedRequest(f"the request body cannot be read: {exc.detail}")
     first = problems[0]
+    detail = str(first.get("message", exc.detail))
     field = str(first.get("key") or "") or None
+    if field in (None, "data"):  # the body as a whole: name the field the message is about, if it names one
+        named = _MISSING_FIELD.search(detail) or _AT_PATH.search(detail)
+        field = named.group(1) if named else None
     where = f"'{field}': " if field else ""
-    message = f"{where}{first.get('message', exc.detail)}"
+    message = f"{where}{detail}"
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more)"
     return InvalidRequest(message, field=field)
