@@ -142,10 +142,14 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["health"], summary="The knowledge base is open and the default backend answers")
-async def readyz(core: Core) -> Response[dict[str, Any]]:
+@get("/readyz", tags=["health"], summary="Everything is loaded, and the default backend answers")
+async def readyz(request: Request[Any, Any, Any], core: Core) -> Response[dict[str, Any]]:
     report: dict[str, Any] = {}
     ready = True
+    readiness = getattr(request.app.state, "readiness", None)
+    if readiness is not None:  # the parts loaded at start: 503 naming what is still loading
+        report.update(readiness.report())
+        ready = readiness.ready
     try:
         report["knowledge_base"] = {"ok": True, "chunks": await asyncio.to_thread(core.kb.count)}
     except Exception as error:  # any failure here means not ready, with the reason shown

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from litestar import Litestar, asgi
+from litestar.exceptions import TooManyRequestsException
 from litestar.openapi import OpenAPIConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -23,6 +24,8 @@ from assistant.core import Core, build_core
 from assistant.errors import AssistantError, InvalidRequest
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
+from assistant.rate_limit import rate_limit_middleware, too_many_requests
+from assistant.readiness import Readiness
 from assistant.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -146,26 +149,33 @@ def _mount_chat_page(core: Core) -> tuple[Any, Any]:
     return chat_page, gradio_lifespan
 
 
-def _warm_up(core: Core) -> Any:
-    """Build the keyword index and load the embedder in the background at start (seconds on a big catalog),
-    so the first question does not pay for it; the service answers health checks meanwhile."""
+def _warm_up(readiness: Readiness) -> Any:
+    """Load the embedder, the keyword index and the in-process model in the background at start (seconds on a
+    big catalog), so no question pays for it; `/readyz` says what is still loading, health checks answer."""
 
     @contextlib.asynccontextmanager
     async def warm(_: Litestar) -> AsyncIterator[None]:
-        def work() -> None:
-            try:
-                core.retriever.index.current()
-                core.kb.embedder.embed_query("warm up")
-            except Exception as error:  # a failed warm-up is retried by the first question
-                log.warning("warm-up failed: %s", error)
-
-        thread = threading.Thread(target=work, name="warm-up", daemon=True)
+        stop = threading.Event()
+        thread = threading.Thread(target=readiness.run, args=(stop,), name="warm-up", daemon=True)
         thread.start()
         yield
+        stop.set()
         # Never leave it running into interpreter shutdown: torch aborts the process if it is mid-call.
         await asyncio.to_thread(thread.join, 60)
 
     return warm
+
+
+def _start_parts(core: Core) -> dict[str, Any]:
+    """What `assistant serve` loads before it says it is ready."""
+    parts: dict[str, Any] = {
+        "embedding model": lambda: core.kb.embedder.embed_query("warm up"),
+        "keyword index": core.retriever.index.current,
+    }
+    default = core.backends.get()
+    if default.type == "llamacpp":
+        parts[f"model of backend {default.name}"] = default.warm_up
+    return parts
 
 
 def _ingestor(core: Core) -> Any:
@@ -195,15 +205,17 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
         page_handler, page_lifespan = _mount_chat_page(core)
         handlers.append(page_handler)
         lifespan.append(page_lifespan)
-    lifespan.insert(0, _warm_up(core))
+    readiness = Readiness(_start_parts(core))
+    lifespan.insert(0, _warm_up(readiness))
     app = Litestar(
         route_handlers=handlers,
         dependencies=api_dependencies(core, _ingestor(core)),
-        exception_handlers={AssistantError: error_response},
+        exception_handlers={AssistantError: error_response, TooManyRequestsException: too_many_requests(settings)},
         request_max_body_size=settings.max_request_chars * 8,  # characters, in UTF-8 and JSON escapes
         lifespan=lifespan,
-        middleware=[frame_ancestors(settings.frame_ancestors)],
+        middleware=[frame_ancestors(settings.frame_ancestors), *rate_limit_middleware(settings)],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),
     )
     app.state.core = core
+    app.state.readiness = readiness
     return app
