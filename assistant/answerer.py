@@ -146,7 +146,9 @@ class Answerer:
         """The retrieved sources, or none for templates that do not use retrieval."""
         if not template.retrieval or not question.retrieval:
             return []
-        # Embedding is CPU work: keep it off the event loop so other streams keep flowing.
+        # Embedding is CPU work: keep it off the event loop so other streams keep flowing. Awaiting the vector
+        # here, not in a worker thread, lets every question in flight share one batch (retrieval reuses it).
+        await asyncio.wrap_future(self.retriever.kb.embedder.submit_query(question.text))
         return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
 
     async def render(self, question: Question, template: PromptTemplate, sources: list[Source]) -> RenderedPrompt:
@@ -169,37 +171,37 @@ class Answerer:
         self, question: Question, template: PromptTemplate, sources: list[Source], options: GenerationOptions
     ) -> tuple[RenderedPrompt, ContextReport]:
         """The prompt within the backend's context window, less the answer's tokens, and what was left out."""
-        history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
-        context = await asyncio.to_thread(self._context, sources, template.uses_definitions)
-        catalog = await asyncio.to_thread(self.retriever.catalog_summary) if "catalog" in template.variables else None
-        facts = (
-            await asyncio.to_thread(self.retriever.facts, question.text, question.entity)
-            if "facts" in template.variables
-            else []
-        )
         backend = self.backends.get(question.backend)
         model = question.model or backend.default_model
         window = await backend.context_window(model)
         counter = backend.token_counter(model)
         reserved = backend.resolve_options(options).max_tokens or 0
+        history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
 
-        def render(turns: Sequence[ChatMessage], quoted: Sequence[dict[str, Any]]) -> RenderedPrompt:
-            return self.prompts.render(
-                template.name,
-                question.text,
-                quoted,
-                turns,
-                facts=facts,
-                entity_scope=question.entity,
-                catalog=catalog,
-                extra_system=question.client_system,
-            )
+        def prepare_and_fit() -> tuple[RenderedPrompt, ContextReport]:  # one hop off the event loop
+            context = self._context(sources, template.uses_definitions)
+            catalog = self.retriever.catalog_summary() if "catalog" in template.variables else None
+            facts = self.retriever.facts(question.text, question.entity) if "facts" in template.variables else []
 
-        def count(prompt: RenderedPrompt) -> int:
-            return prompt_tokens(prompt, backend.style, counter)
+            def render(turns: Sequence[ChatMessage], quoted: Sequence[dict[str, Any]]) -> RenderedPrompt:
+                return self.prompts.render(
+                    template.name,
+                    question.text,
+                    quoted,
+                    turns,
+                    facts=facts,
+                    entity_scope=question.entity,
+                    catalog=catalog,
+                    extra_system=question.client_system,
+                )
 
-        counted_with = "tokenizer" if counter.exact else "estimate"
-        return await asyncio.to_thread(fit_prompt, render, count, history, context, window, reserved, counted_with)
+            def count(prompt: RenderedPrompt) -> int:
+                return prompt_tokens(prompt, backend.style, counter)
+
+            counted_with = "tokenizer" if counter.exact else "estimate"
+            return fit_prompt(render, count, history, context, window, reserved, counted_with)
+
+        return await asyncio.to_thread(prepare_and_fit)
 
     async def answer(self, question: Question) -> AsyncIterator[AnswerEvent]:
         """Events in order: sources, tokens, then done; an error event (then done) if the backend fails."""

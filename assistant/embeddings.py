@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -29,6 +30,7 @@ BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 QUERY_BATCH_WINDOW_SECONDS = 0.003
 BUSY_SECONDS = 0.25  # "under load": the previous batch ended this recently
 MAX_QUERY_BATCH = 64
+RECENT_QUERIES = 1024  # vectors kept for questions asked again (and for retrieval after an awaited embedding)
 
 
 def resolve_model_location(name: str) -> str:
@@ -57,6 +59,7 @@ class Embedder:
         self._queries: queue.SimpleQueue[tuple[str, Future[list[float]]]] = queue.SimpleQueue()
         self._worker: threading.Thread | None = None
         self._worker_lock = threading.Lock()
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
 
     def _load(self) -> Any:
         with self._lock:
@@ -92,6 +95,12 @@ class Embedder:
     def submit_query(self, text: str) -> Future[list[float]]:
         """Queue a question for the next batch; `asyncio.wrap_future` awaits it without a thread."""
         future: Future[list[float]] = Future()
+        with self._worker_lock:
+            known = self._recent.get(text)
+            if known is not None:
+                self._recent.move_to_end(text)
+                future.set_result(known)
+                return future
         self._queries.put((text, future))
         with self._worker_lock:
             if self._worker is None or not self._worker.is_alive():
@@ -118,5 +127,10 @@ class Embedder:
                 continue
             finally:
                 finished = time.monotonic()
+            with self._worker_lock:
+                for text, vector in zip((text for text, _ in batch), vectors, strict=True):
+                    self._recent[text] = vector
+                while len(self._recent) > RECENT_QUERIES:
+                    self._recent.popitem(last=False)
             for (_, future), vector in zip(batch, vectors, strict=True):
                 future.set_result(vector)
