@@ -107,8 +107,8 @@ class OpenAICompatibleBackend(LLMBackend):
                 if not line.startswith("data:"):
                     continue
                 data = line[5:].strip()
-                if data == "[DONE]":
-                    return
+                if data == "[DONE]":  # read on to the end: a connection read to its end is reused
+                    continue
                 chunk = json.loads(data)
                 if isinstance(chunk, dict) and chunk.get("error"):
                     raise ServerAnswered(response.status_code, str(chunk["error"].get("message", chunk["error"])))
