@@ -125,6 +125,12 @@ async def burst(url: str, questions: list[str]) -> dict[str, Any]:
     }
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -175,10 +181,12 @@ def main() -> None:
         answering = wait_for(f"{url}/healthz", process=service)
         ready = wait_for(f"{url}/readyz", status=200, process=service)
         rounds = [("cold (as /readyz turns 200)", asyncio.run(burst(url, questions)))]
+        used = cpu_seconds(service.pid)
         for n in range(args.warm_rounds):
             # New words each round: the service remembers the vectors of questions it has seen.
             again = [f"{question} (round {n + 1})" for question in questions]
             rounds.append((f"warm {n + 1}", asyncio.run(burst(url, again))))
+        warm_cpu_ms = (cpu_seconds(service.pid) - used) * 1000 / max(1, args.warm_rounds * args.streams)
         print(f"{args.streams} concurrent streams through /v1, instant model server, {os.cpu_count()} cores")
         print(f"  service answering after {answering - started:.1f} s, ready after {ready - started:.1f} s")
         for label, figures in rounds:
@@ -190,6 +198,7 @@ def main() -> None:
         warm = [figures["ttft_p95_ms"] for label, figures in rounds[1:]]
         if warm:
             print(f"  warm TTFT p95, median of {len(warm)} rounds: {statistics.median(warm):.0f} ms (target <= 500)")
+        print(f"  service CPU per warm answer: {warm_cpu_ms:.1f} ms")
         print(f"  peak RSS of the service: {peak_rss_mb(service.pid):.0f} MB")
     finally:
         for process in (service, model):

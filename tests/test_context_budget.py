@@ -16,11 +16,12 @@ from assistant.app import create_app
 from assistant.context_budget import ContextOverflow, fit_prompt
 from assistant.core import build_core
 from assistant.llm.base import GenerationOptions
+from assistant.llm.ollama import OllamaBackend, window_from_show
 from assistant.prompts import PromptLibrary
-from assistant.settings import PROJECT_ROOT
+from assistant.settings import PROJECT_ROOT, BackendConfig
 from assistant.tokens import EstimatedTokens, prompt_tokens
 from tests.conftest import free_port, make_settings, run_process, serve_in_thread
-from tests.peers import openai_server, recording_proxy
+from tests.peers import ollama_server, openai_server, recording_proxy
 
 pytestmark = pytest.mark.slow
 
@@ -177,3 +178,20 @@ def test_what_does_not_fit_goes_oldest_turns_first_then_lowest_sources_then_the_
     assert report.used_tokens <= report.budget_tokens
     with pytest.raises(ContextOverflow, match="context window"):
         fit(bare + 50)
+
+
+async def test_ollama_window_comes_from_api_show_and_is_sent_as_num_ctx():
+    with serve_in_thread(ollama_server.app) as url:
+        config = BackendConfig(name="ollama", type="ollama", base_url=url, model=ollama_server.MODEL)
+        backend = OllamaBackend(config)
+        assert await backend.context_window(ollama_server.MODEL) == ollama_server.CONTEXT_LENGTH
+        prompt = PromptLibrary(PROJECT_ROOT / "prompts").render("general", QUESTION)
+        assert [piece async for piece in backend.stream(prompt)]
+    assert ollama_server.CHATS[-1]["options"]["num_ctx"] == ollama_server.CONTEXT_LENGTH
+
+
+def test_a_modelfile_num_ctx_wins_over_the_models_own_length():
+    shown = {"parameters": 'num_ctx    8192\nstop "<|eot_id|>"', "model_info": {"llama.context_length": 1}}
+    assert window_from_show(shown) == 8192
+    assert window_from_show({"model_info": {"qwen2.context_length": 32768}}) == 32768
+    assert window_from_show({}) is None
