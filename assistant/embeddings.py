@@ -29,9 +29,9 @@ BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 # Under load, the first question of a batch waits this long for company; a lone question never waits.
 QUERY_BATCH_WINDOW_SECONDS = 0.003
 BUSY_SECONDS = 0.25  # "under load": the previous batch ended this recently
-# Questions are embedded on one core. Under load the service keeps every core busy (requests, retrieval,
-# the model), and torch's threads then wait on each other at every step: on two busy cores a batch of 64
-# questions took 4.1 s with two threads and 0.75 s with one.
+# Questions are embedded on one core. The service keeps the other cores busy (requests, retrieval, the
+# model), and torch's threads then wait on each other at every step: on two shared cores a batch of 64
+# questions took 4.1 s with two threads and 0.75 s with one, and a lone question 90-400 ms against 28-35 ms.
 QUERY_THREADS = 1
 MAX_QUERY_BATCH = 64
 RECENT_QUERIES = 1024  # vectors kept for questions asked again (and for retrieval after an awaited embedding)
@@ -115,7 +115,7 @@ class Embedder:
     def _embed_batches(self) -> None:
         import torch
 
-        torch.set_num_threads(QUERY_THREADS)  # for this thread's own work
+        torch.set_num_threads(QUERY_THREADS)  # this thread's own setting: ingest in the same process keeps its own
         finished = 0.0
         while True:
             batch = [self._queries.get()]
