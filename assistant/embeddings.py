@@ -115,7 +115,7 @@ class Embedder:
     def _embed_batches(self) -> None:
         import torch
 
-        torch.set_num_threads(QUERY_THREADS)  # this thread's own setting: ingest in the same process keeps its own
+        torch.set_num_threads(QUERY_THREADS)
         finished = 0.0
         while True:
             batch = [self._queries.get()]
