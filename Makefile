@@ -55,10 +55,11 @@ test: install chromium backstage-harness
 	$(BIN)/assistant prompts check
 	$(BIN)/python -m pytest
 
-## Benchmarks: retrieval quality and latency at 10k entities / 50k chunks, then streaming overhead
+## Benchmarks: retrieval quality and latency at 10k entities / 50k chunks, streaming overhead, then load
 bench: install
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/stream_overhead.py
+	$(BIN)/python benchmarks/load.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,19 +7,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.context_budget import ContextReport, fit_prompt
 from assistant.documents import Source
 from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
 from assistant.links import source_for
-from assistant.llm.base import GenerationOptions
+from assistant.llm.base import GenerationOptions, LLMBackend
 from assistant.llm.registry import BackendRegistry
 from assistant.prompts import ChatMessage, PromptLibrary, PromptTemplate, RenderedPrompt
 from assistant.retrieval import Retriever
+from assistant.tokens import prompt_tokens
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +83,7 @@ class Answerer:
         links_base_url: str,
         default_prompt: str,
         top_k: int = 5,
-        max_context_chars: int = 6000,
+        max_context_chars: int | None = None,
         max_question_chars: int = 4000,
         max_history_messages: int = 20,
         observers: Sequence[AnswerObserver] = (),
@@ -118,8 +121,9 @@ class Answerer:
         return [source_for(hit, self.links_base_url) for hit in hits]
 
     def _context(self, sources: list[Source], with_definitions: bool) -> list[dict[str, Any]]:
-        """Sources as template variables, within the context budget (the best sources first)."""
-        budget = self.max_context_chars
+        """Sources as template variables, best first, within the optional character cap (`max_context_chars`);
+        the token budget of the backend is applied when the prompt is fitted."""
+        budget = self.max_context_chars or sys.maxsize
         quoted = []
         for source in sources:
             if budget <= 0:
@@ -147,29 +151,62 @@ class Answerer:
         """The retrieved sources, or none for templates that do not use retrieval."""
         if not template.retrieval or not question.retrieval:
             return []
-        # Embedding is CPU work: keep it off the event loop so other streams keep flowing.
+        # Embedding is CPU work: keep it off the event loop so other streams keep flowing. Awaiting the vector
+        # here, not in a worker thread, lets every question in flight share one batch (retrieval reuses it).
+        await asyncio.wrap_future(self.retriever.kb.embedder.submit_query(question.text))
         return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
 
     async def render(self, question: Question, template: PromptTemplate, sources: list[Source]) -> RenderedPrompt:
         """Exactly what the backend will be sent (`assistant prompts render` shows this too)."""
+        backend = self.backends.get(question.backend)
+        return (await self.fit(question, template, sources, self._options(question, template, backend)))[0]
+
+    def _options(self, question: Question, template: PromptTemplate, backend: LLMBackend) -> GenerationOptions:
+        # Template temperatures are written for chat models; base models sample badly and decode greedily.
+        template_temperature = template.temperature if backend.style == "chat" else None
+        return GenerationOptions(
+            temperature=question.options.temperature
+            if question.options.temperature is not None
+            else template_temperature,
+            max_tokens=question.options.max_tokens or template.max_tokens,
+            stop=tuple(question.options.stop) + template.stop,
+        )
+
+    async def fit(
+        self, question: Question, template: PromptTemplate, sources: list[Source], options: GenerationOptions
+    ) -> tuple[RenderedPrompt, ContextReport]:
+        """The prompt within the backend's context window, less the answer's tokens, and what was left out."""
+        backend = self.backends.get(question.backend)
+        model = question.model or backend.default_model
+        window = await backend.context_window(model)
+        counter = backend.token_counter(model)
+        reserved = backend.resolve_options(options).max_tokens or 0
         history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
-        context = await asyncio.to_thread(self._context, sources, template.uses_definitions)
-        catalog = await asyncio.to_thread(self.retriever.catalog_summary) if "catalog" in template.variables else None
-        facts = (
-            await asyncio.to_thread(self.retriever.facts, question.text, question.entity)
-            if "facts" in template.variables
-            else []
-        )
-        return self.prompts.render(
-            template.name,
-            question.text,
-            context,
-            history,
-            facts=facts,
-            entity_scope=question.entity,
-            catalog=catalog,
-            extra_system=question.client_system,
-        )
+
+        def prepare_and_fit() -> tuple[RenderedPrompt, ContextReport]:  # one hop off the event loop
+            context = self._context(sources, template.uses_definitions)
+            catalog = self.retriever.catalog_summary() if "catalog" in template.variables else None
+            facts = self.retriever.facts(question.text, question.entity) if "facts" in template.variables else []
+
+            def render(turns: Sequence[ChatMessage], quoted: Sequence[dict[str, Any]]) -> RenderedPrompt:
+                return self.prompts.render(
+                    template.name,
+                    question.text,
+                    quoted,
+                    turns,
+                    facts=facts,
+                    entity_scope=question.entity,
+                    catalog=catalog,
+                    extra_system=question.client_system,
+                )
+
+            def count(prompt: RenderedPrompt) -> int:
+                return prompt_tokens(prompt, backend.style, counter)
+
+            counted_with = "tokenizer" if counter.exact else "estimate"
+            return fit_prompt(render, count, history, context, window, reserved, counted_with)
+
+        return await asyncio.to_thread(prepare_and_fit)
 
     async def answer(self, question: Question) -> AsyncIterator[AnswerEvent]:
         """Events in order: sources, tokens, then done; an error event (then done) if the backend fails."""
@@ -182,20 +219,13 @@ class Answerer:
         retrieval_ms = (time.perf_counter() - started) * 1000
         yield SourcesEvent(sources)
 
-        rendered = await self.render(question, template, sources)
-        # Template temperatures are written for chat models; base models sample badly and decode greedily.
-        template_temperature = template.temperature if backend.style == "chat" else None
-        options = GenerationOptions(
-            temperature=question.options.temperature
-            if question.options.temperature is not None
-            else template_temperature,
-            max_tokens=question.options.max_tokens or template.max_tokens,
-            stop=tuple(question.options.stop) + template.stop,
-        )
+        options = self._options(question, template, backend)
         pieces: list[str] = []
         first_token_ms: float | None = None
         error: LLMError | None = None
-        try:
+        context: ContextReport | None = None
+        try:  # a prompt that cannot fit the window fails like the backend would
+            rendered, context = await self.fit(question, template, sources, options)
             async for piece in backend.stream(rendered, model, options):
                 if first_token_ms is None:
                     first_token_ms = (time.perf_counter() - started) * 1000
@@ -217,6 +247,7 @@ class Answerer:
             "backend_type": backend.type,
             "model": model,
             "entity_scope": question.entity,
+            "context": context.to_dict() if context else None,
             "timings": {
                 "retrieval_ms": round(retrieval_ms, 1),
                 "first_token_ms": round(first_token_ms, 1) if first_token_ms is not None else None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
@@ -169,12 +169,18 @@ async def healthz() -> dict[str, str]:
 @get(
     "/readyz",
     tags=["health"],
-    summary="The knowledge base is open and the default backend answers",
-    responses={503: response(dict[str, Any], "Not ready; the report says why")},
+    summary="Everything is loaded, and the default backend answers",
+    responses={503: response(dict[str, Any], "Not ready; the report says what is still loading or failing")},
 )
-async def readyz(kb: KnowledgeBase, backends: BackendRegistry) -> Response[dict[str, Any]]:
+async def readyz(
+    request: Request[Any, Any, Any], kb: KnowledgeBase, backends: BackendRegistry
+) -> Response[dict[str, Any]]:
     report: dict[str, Any] = {}
     ready = True
+    readiness = getattr(request.app.state, "readiness", None)
+    if readiness is not None:  # the parts loaded at start: 503 naming what is still loading
+        report.update(readiness.report())
+        ready = readiness.ready
     try:
         report["knowledge_base"] = {"ok": True, "chunks": await asyncio.to_thread(kb.count)}
     except Exception as error:  # any failure here means not ready, with the reason shown

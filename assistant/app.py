@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.exceptions import TooManyRequestsException
 from litestar.openapi import OpenAPIConfig
 
 from assistant import __version__
@@ -24,6 +25,8 @@ from assistant.instrumentation import instrument
 from assistant.mcp_server import mcp_for
 from assistant.ollama_api import OllamaController
 from assistant.openai_api import OpenAIController
+from assistant.rate_limit import rate_limit_middleware, too_many_requests
+from assistant.readiness import Readiness
 from assistant.settings import Settings
 from assistant.web.dependencies import dependencies
 from assistant.web.errors import (
@@ -41,26 +44,33 @@ from assistant.web.middleware import frame_ancestors
 log = logging.getLogger(__name__)
 
 
-def _warm_up(core: Core) -> Any:
-    """Build the keyword index and load the embedder in the background at start (seconds on a big catalog),
-    so the first question does not pay for it; the service answers health checks meanwhile."""
+def _warm_up(readiness: Readiness) -> Any:
+    """Load the embedder, the keyword index and the in-process model in the background at start (seconds on a
+    big catalog), so no question pays for it; `/readyz` says what is still loading, health checks answer."""
 
     @contextlib.asynccontextmanager
     async def warm(_: Litestar) -> AsyncIterator[None]:
-        def work() -> None:
-            try:
-                core.retriever.index.current()
-                core.kb.embedder.embed_query("warm up")
-            except Exception as error:  # a failed warm-up is retried by the first question
-                log.warning("warm-up failed: %s", error)
-
-        thread = threading.Thread(target=work, name="warm-up", daemon=True)
+        stop = threading.Event()
+        thread = threading.Thread(target=readiness.run, args=(stop,), name="warm-up", daemon=True)
         thread.start()
         yield
+        stop.set()
         # Never leave it running into interpreter shutdown: torch aborts the process if it is mid-call.
         await asyncio.to_thread(thread.join, 60)
 
     return warm
+
+
+def _start_parts(core: Core) -> dict[str, Any]:
+    """What `assistant serve` loads before it says it is ready."""
+    parts: dict[str, Any] = {
+        "embedding model": lambda: core.kb.embedder.embed_query("warm up"),
+        "keyword index": core.retriever.index.current,
+    }
+    default = core.backends.get()
+    if default.type == "llamacpp":
+        parts[f"model of backend {default.name}"] = default.warm_up
+    return parts
 
 
 def _ingestor(core: Core) -> Any:
@@ -104,12 +114,14 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     core = core or build_core(settings)
     observed = instrument(core)  # /metrics, /api/feedback, and the answerer's observers
     handlers: list[Any] = [*front_doors(settings), *observed.route_handlers]
-    lifespan: list[Any] = [_warm_up(core)]
+    readiness = Readiness(_start_parts(core))
+    lifespan: list[Any] = [_warm_up(readiness)]
     max_body_bytes = settings.max_request_chars * 8  # characters, in UTF-8 and JSON escapes
     mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys), max_body_bytes)
     handlers.append(mcp_handler)
     lifespan.append(mcp_lifespan)
     errors = app_exception_handlers(native_body, {"/v1/": openai_body, "/ollama/": ollama_body, MCP_PATH: mcp_body})
+    errors[TooManyRequestsException] = too_many_requests(settings, errors[Exception])
     if chat_page:
         from assistant.web.page import chat_page_fallback
 
@@ -122,8 +134,9 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
         exception_handlers=errors,
         request_max_body_size=max_body_bytes,
         lifespan=lifespan,
-        middleware=[frame_ancestors(settings.frame_ancestors), *observed.middleware],
+        middleware=[frame_ancestors(settings.frame_ancestors), *observed.middleware, *rate_limit_middleware(settings)],
         openapi_config=OpenAPIConfig(title="Backchat Assistant", version=__version__, path="/schema"),
     )
     app.state.core = core
+    app.state.readiness = readiness
     return app

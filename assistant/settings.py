@@ -54,7 +54,12 @@ class BackendConfig(BaseModel):
     )
     temperature: float = Field(default=0.2, ge=0, le=2)
     max_tokens: int = Field(default=512, ge=1, le=32768)
-    context_size: int = Field(default=4096, ge=256, le=262144)
+    context_size: int | None = Field(
+        default=None,
+        ge=256,
+        le=1_048_576,
+        description="Context window in tokens; unset: the server's or the model's own (Ollama /api/show, the GGUF)",
+    )
     threads: int | None = Field(default=None, ge=1)
     timeout_seconds: float = Field(default=300, gt=0, description="Whole answer")
     first_token_timeout_seconds: float = Field(default=120, gt=0, description="Until the first token arrives")
@@ -111,7 +116,9 @@ class Settings(BaseSettings):
 
     # Retrieval and answering
     top_k: int = Field(default=5, ge=1, le=50)
-    max_context_chars: int = Field(default=6000, ge=500)
+    max_context_chars: int | None = Field(
+        default=None, ge=500, description="Optional cap on characters of source text; the token budget always applies"
+    )
     max_question_chars: int = Field(default=4000, ge=10)
     max_history_messages: int = Field(default=20, ge=0)
     prompts_dir: Path = Field(default=PROJECT_ROOT / "prompts")
@@ -149,6 +156,11 @@ class Settings(BaseSettings):
     feedback_keep_unrated_days: int = Field(
         default=30, ge=0, description="Answers nobody rated are deleted after this many days; 0 = kept forever"
     )
+    # Rate limits on the answer endpoints (/api/chat, /v1/chat/completions, /ollama/api/chat)
+    rate_limit_requests: int = Field(
+        default=0, ge=0, description="Answers per period for each API key or client address; 0 = no limit"
+    )
+    rate_limit_period: Literal["second", "minute", "hour", "day"] = "minute"
 
     # Service
     host: str = "127.0.0.1"

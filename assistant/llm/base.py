@@ -12,9 +12,12 @@ from typing import Any
 from assistant.errors import BackendFailed, BackendTimeout, BackendUnreachable, LLMError, ModelNotFound
 from assistant.prompts import RenderedPrompt
 from assistant.settings import BackendConfig
+from assistant.tokens import EstimatedTokens, TokenCounter
 
 # Base models continue whatever text they are given; these stop them at the next turn.
 COMPLETION_STOPS = ("\nQuestion:", "\nAnswer:", "\nUser:", "\n<question>", "\n\n[", "\n\n\n")
+# The window assumed when neither the configuration nor the server says (most servers' own default).
+DEFAULT_CONTEXT_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,17 @@ class LLMBackend(ABC):
     def describe(self) -> str:
         """Where this backend is, for error messages."""
         return f"{self.type} backend '{self.name}'" + (f" at {self.config.base_url}" if self.config.base_url else "")
+
+    async def context_window(self, model: str) -> int:
+        """Tokens the model attends to: `context_size` when configured, else what the server says."""
+        return self.config.context_size or DEFAULT_CONTEXT_SIZE
+
+    def token_counter(self, model: str) -> TokenCounter:
+        """The model's own tokenizer where the assistant has it, a conservative estimate otherwise."""
+        return EstimatedTokens()
+
+    def warm_up(self) -> None:  # noqa: B027 - optional: only in-process models have anything to load
+        """Load what the first answer would otherwise wait for (blocking: call it off the event loop)."""
 
     @abstractmethod
     async def models(self) -> list[str]:

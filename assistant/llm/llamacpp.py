@@ -16,8 +16,12 @@ from assistant.errors import BackendFailed, ConfigError, LLMError
 from assistant.llm.base import BackendHealth, GenerationOptions, LLMBackend
 from assistant.prompts import RenderedPrompt
 from assistant.settings import BackendConfig
+from assistant.tokens import EstimatedTokens, ModelTokens, TokenCounter
 
 _END = object()
+# The bundled 270M model was trained on 32k tokens, but shares two cores with everything else: a 4k window
+# keeps its memory small. Any other GGUF gets its own trained window unless `context_size` says otherwise.
+BUNDLED_CONTEXT_SIZE = 4096
 
 
 def bundled_model_path(data_dir: Path) -> Path:
@@ -83,11 +87,32 @@ class LlamaCppBackend(LLMBackend):
                     ) from None
                 self._llama = Llama(
                     model_path=str(self.model_file()),
-                    n_ctx=self.config.context_size,
+                    n_ctx=self.config.context_size or (BUNDLED_CONTEXT_SIZE if self.bundled else 0),
                     n_threads=self.config.threads or os.cpu_count() or 2,
                     verbose=False,
                 )
             return self._llama
+
+    def warm_up(self) -> None:
+        self._load()
+
+    async def context_window(self, model: str) -> int:
+        """The window the model was loaded with (`context_size`, or the GGUF's own)."""
+        try:
+            llama = await asyncio.to_thread(self._load)
+        except Exception as error:
+            translated = self.translate_error(error)
+            if translated is None:
+                raise
+            raise translated from None
+        return int(llama.n_ctx())
+
+    def token_counter(self, model: str) -> TokenCounter:
+        llama = self._llama
+        if llama is None:
+            return EstimatedTokens()
+        # special=False: text that spells a special token counts as the several tokens it may become
+        return ModelTokens(lambda data: llama.tokenize(data, add_bos=False, special=False))
 
     async def models(self) -> list[str]:
         return [self.default_model]
@@ -158,8 +183,7 @@ class LlamaCppBackend(LLMBackend):
             return BackendFailed(error.message)
         if isinstance(error, ValueError) and "context window" in str(error):
             return BackendFailed(
-                f"{self.describe()}: the prompt does not fit the model's context ({error}); "
-                "raise context_size or lower ASSISTANT_MAX_CONTEXT_CHARS"
+                f"{self.describe()}: the prompt does not fit the model's context ({error}); raise context_size"
             )
         if isinstance(error, ValueError | RuntimeError | OSError):
             return BackendFailed(f"{self.describe()} failed: {error}")

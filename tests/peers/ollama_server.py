@@ -1,4 +1,5 @@
-"""An Ollama-protocol server following Ollama's documented API: `/api/version`, `/api/tags`, `/api/chat`.
+"""An Ollama-protocol server following Ollama's documented API: `/api/version`, `/api/tags`, `/api/show`,
+`/api/chat`.
 
 `/api/chat` streams NDJSON: one line per piece with `message.content`, then a final line with `done: true`
 and the eval counters; with `"stream": false` it answers one JSON object. It "knows" one model and
@@ -21,6 +22,8 @@ MODEL = "backchat-test:latest"
 SLOW_MODEL = "slow-test:latest"  # waits before its first line, like a model still loading
 CUT_MODEL = "cut-test:latest"  # drops the connection after two pieces
 MODELS = (MODEL, SLOW_MODEL, CUT_MODEL)
+CONTEXT_LENGTH = 131072  # what `/api/show` reports, like Llama 3.2's
+CHATS: list[dict[str, Any]] = []  # every /api/chat body received, for tests that check what was sent
 
 
 def _now() -> str:
@@ -55,9 +58,28 @@ async def tags() -> dict[str, Any]:
     }
 
 
+@post("/api/show", status_code=200)
+async def show(request: Request[Any, Any, Any]) -> Response[Any]:
+    body = await request.json()
+    model = body.get("model") or body.get("name")
+    if model not in MODELS:
+        return Response({"error": f"model '{model}' not found"}, status_code=404)
+    return Response(
+        {
+            "modelfile": f"FROM {model}",
+            "parameters": 'stop "<|eot_id|>"',
+            "template": "{{ .Prompt }}",
+            "details": {"format": "gguf", "family": "llama", "parameter_size": "3.2B"},
+            "model_info": {"general.architecture": "llama", "llama.context_length": CONTEXT_LENGTH},
+            "capabilities": ["completion"],
+        }
+    )
+
+
 @post("/api/chat")
 async def chat(request: Request[Any, Any, Any]) -> Response[Any]:
     body = await request.json()
+    CHATS.append(body)
     model = body.get("model")
     if model not in MODELS:
         return Response({"error": f"model '{model}' not found"}, status_code=404)
@@ -98,4 +120,4 @@ async def chat(request: Request[Any, Any, Any]) -> Response[Any]:
     return Stream(lines(), media_type="application/x-ndjson")
 
 
-app = Litestar([version, tags, chat])
+app = Litestar([version, tags, show, chat])
