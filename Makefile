@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/stream_overhead.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/ingest.py
 
 lint: install
 	$(BIN)/ruff check .

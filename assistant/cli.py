@@ -128,6 +128,7 @@ def ingest(
 
 
 INGEST_EXIT_CODES = {"ok": 0, "partial": 4, "failed": 1}
+WARNINGS_SHOWN_PER_KIND = 10
 
 
 def _print_report(run: Any, as_json: bool) -> None:
@@ -149,9 +150,18 @@ def _print_report(run: Any, as_json: bool) -> None:
         typer.echo("nothing changed: no chunks embedded")
     for error in report["errors"]:
         typer.secho(f"  error: {error}", fg=typer.colors.RED, err=True)
-    for warning in report["warnings"]:
+    shown: dict[str, int] = {}
+    for warning in report["warnings"]:  # a few of each kind; --json lists them all
+        shown[warning["kind"]] = shown.get(warning["kind"], 0) + 1
+        if shown[warning["kind"]] > WARNINGS_SHOWN_PER_KIND:
+            continue
         where = ":".join(str(warning[key]) for key in ("file", "line") if warning.get(key))
         typer.secho(f"  warning: {where + ': ' if where else ''}{warning['message']}", fg=typer.colors.YELLOW, err=True)
+    for kind, count in shown.items():
+        if count > WARNINGS_SHOWN_PER_KIND:
+            more = count - WARNINGS_SHOWN_PER_KIND
+            note = f"  ... and {more} more {kind} warnings (--json lists them all)"
+            typer.secho(note, fg=typer.colors.YELLOW, err=True)
     if report["warnings"]:
         counts = ", ".join(f"{count} {kind}" for kind, count in report["warning_counts"].items())
         typer.echo(f"warnings: {counts}")

@@ -11,7 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -47,7 +47,8 @@ class IngestReport:
     entities_by_kind: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: it deep-copies every warning, and a big catalog can have tens of thousands.
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 def open_chroma(data_dir: Path, chroma_url: str | None) -> Any:
@@ -241,8 +242,8 @@ class KnowledgeBase:
         return bool(self._collection.get(where={"source": source_name}, limit=1, include=[])["ids"])
 
     def entity_refs(self) -> set[str]:
-        """The refs of every entity stored, whatever its source."""
-        return {doc_id for doc_id, _ in self.iter_metadata({"chunk": ENTITY})}
+        """The refs of every entity stored, whatever its source (ids only: an entity's id is its ref)."""
+        return set(self._collection.get(where={"chunk": ENTITY}, include=[])["ids"])
 
     def count(self) -> int:
         return int(self._collection.count())

@@ -110,7 +110,12 @@ def _title(entity: dict[str, Any]) -> str:
     return str(metadata.get("title") or profile.get("displayName") or metadata.get("name"))
 
 
-def entity_text(entity: dict[str, Any]) -> str:
+def relations_of(entity: dict[str, Any]) -> dict[str, list[EntityRef]]:
+    """Every relation field's refs, parsed once per entity (the text and the metadata both list them)."""
+    return {field_name: relation_refs(entity, field_name) for field_name in RELATION_FIELDS}
+
+
+def entity_text(entity: dict[str, Any], relations: dict[str, list[EntityRef]] | None = None) -> str:
     """What a person asks about, most telling first (the embedder reads only the first ~256 tokens)."""
     ref = entity_ref(entity)
     metadata = entity.get("metadata") or {}
@@ -121,8 +126,9 @@ def entity_text(entity: dict[str, Any]) -> str:
     lines = [f"{kind_label}{type_label}: {_title(entity)} [{ref}]"]
     if metadata.get("description"):
         lines.append(f"Description: {str(metadata['description']).strip()}")
+    relations = relations or relations_of(entity)
     for field_name, (label, _) in RELATION_FIELDS.items():
-        refs = relation_refs(entity, field_name)
+        refs = relations[field_name]
         if refs:
             lines.append(f"{label}: {', '.join(str(r) for r in refs)}")
     if spec.get("lifecycle"):
@@ -142,15 +148,16 @@ def entity_text(entity: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def entity_metadata(entity: dict[str, Any]) -> dict[str, Any]:
+def entity_metadata(entity: dict[str, Any], relations: dict[str, list[EntityRef]] | None = None) -> dict[str, Any]:
     ref = entity_ref(entity)
     metadata = entity.get("metadata") or {}
     spec = entity.get("spec") or {}
-    owner = relation_refs(entity, "owner")
-    system = relation_refs(entity, "system")
+    relations_by_field = relations or relations_of(entity)
+    owner = relations_by_field["owner"]
+    system = relations_by_field["system"]
     relations: list[str] = []
     for field_name in RELATION_FIELDS:
-        relations += [f"{field_name}:{r}" for r in relation_refs(entity, field_name)]
+        relations += [f"{field_name}:{r}" for r in relations_by_field[field_name]]
     return {
         "entity": str(ref),
         "kind": ref.kind,
@@ -183,10 +190,11 @@ def entity_documents(
 ) -> Iterator[Document]:
     """The entity's own document, then its API definition split into chunks."""
     ref = entity_ref(entity)
-    base = {**entity_metadata(entity), **(extra or {})}
+    relations = relations_of(entity)
+    base = {**entity_metadata(entity, relations), **(extra or {})}
     yield Document(
         id=str(ref),
-        text=entity_text(entity),
+        text=entity_text(entity, relations),
         metadata=clean_metadata({**base, "chunk": ENTITY}),
         unit=unit,
         origin=origin,

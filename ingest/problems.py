@@ -7,7 +7,7 @@ Warnings are data problems that change nothing in the store (a duplicate ref, a 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # Warning kinds, as the report counts them.
@@ -30,7 +30,8 @@ class Problem:
     line: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {key: value for key, value in asdict(self).items() if value is not None}
+        items = {"message": self.message, "kind": self.kind, "unit": self.unit, "file": self.file, "line": self.line}
+        return {key: value for key, value in items.items() if value is not None}
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.file and self.line else self.file

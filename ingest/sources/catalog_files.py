@@ -111,14 +111,18 @@ class CatalogFiles:
         self.problems = problems if problems is not None else Problems()
         self._base = (root if root.is_dir() else root.parent).resolve()
         self._seen_files: set[Path] = set()
+        self._units: dict[Path, str] = {}
         self.entities: dict[str, LoadedEntity] = {}
 
     def unit_of(self, file: Path) -> str:
         """A file's unit: its path under the source's root, so the name survives moving the checkout."""
-        try:
-            return "file:" + file.resolve().relative_to(self._base).as_posix()
-        except ValueError:
-            return "file:" + file.resolve().as_posix()
+        if file not in self._units:
+            resolved = file.resolve()
+            try:
+                self._units[file] = "file:" + resolved.relative_to(self._base).as_posix()
+            except ValueError:
+                self._units[file] = "file:" + resolved.as_posix()
+        return self._units[file]
 
     def display(self, file: Path) -> str:
         return self.unit_of(file).removeprefix("file:")
