@@ -49,7 +49,8 @@ def test_each_protocol_gets_429_with_retry_after_in_its_own_shape(limited: str):
     client = openai.OpenAI(base_url=f"{limited}/v1", api_key="not-a-key", max_retries=0)
     with pytest.raises(openai.RateLimitError) as raised:
         client.chat.completions.create(model="backstage-assistant", messages=[{"role": "user", "content": "hi"}])
-    assert raised.value.response.headers["retry-after"] == native.headers["retry-after"]
+    # the same window, asked a moment later: the same wait, give or take the second that passed
+    assert abs(int(raised.value.response.headers["retry-after"]) - int(native.headers["retry-after"])) <= 1
     body = raised.value.body
     assert isinstance(body, dict) and body["code"] == "rate_limit_exceeded" and "retry in" in body["message"]
 
