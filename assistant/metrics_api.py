@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from litestar import Response, get
+from litestar import MediaType, Response, get
 from litestar.middleware.base import DefineMiddleware
+from litestar.openapi import ResponseSpec
 from litestar.plugins.prometheus import PrometheusConfig
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from assistant.metrics import Metrics
 
 
-@get("/metrics", tags=["health"], summary="Prometheus metrics of this replica", sync_to_thread=True)
+@get(
+    "/metrics",
+    tags=["health"],
+    summary="Prometheus metrics of this replica",
+    sync_to_thread=True,
+    media_type=MediaType.TEXT,
+    responses={200: ResponseSpec(str, description="Prometheus' text exposition format", media_type=MediaType.TEXT)},
+)
 def metrics_endpoint(metrics: Metrics) -> Response[bytes]:
     # Synchronous in a worker thread: the scrape counts the knowledge base, which may be a Chroma server.
     # Litestar adds the charset itself.
