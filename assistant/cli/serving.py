@@ -1,0 +1,35 @@
+"""`assistant serve` (HTTP API and chat page) and `assistant mcp` (the MCP tools over stdio)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from assistant.cli.app import app, current_settings
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: ASSISTANT_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: ASSISTANT_PORT)")] = None,
+) -> None:
+    """Serve the HTTP API and the chat page on one port."""
+    import uvicorn
+
+    from assistant.app import create_app
+
+    overrides = {key: value for key, value in {"host": host, "port": port}.items() if value is not None}
+    settings = current_settings(**overrides)
+    application = create_app(settings)
+    typer.echo(f"chat page: http://{settings.host}:{settings.port}/   API docs: /schema", err=True)
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info", root_path=settings.root_path)
+
+
+@app.command("mcp")
+def mcp_stdio() -> None:
+    """Serve the MCP tools (search, get_entity, ask) and prompts over stdio, for agents that start a process."""
+    from assistant.core import build_core
+    from assistant.mcp_server import mcp_for
+
+    mcp_for(build_core(current_settings())).run("stdio")
