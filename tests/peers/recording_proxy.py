@@ -10,7 +10,7 @@ import httpx
 from litestar import Litestar, asgi
 from litestar.types import Receive, Scope, Send
 
-HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding", "host"}
+from tests.peers.forwarding import forward, read_body
 
 
 def create_app(target: str) -> Litestar:
@@ -20,24 +20,10 @@ def create_app(target: str) -> Litestar:
 
     @asgi("/", is_mount=True, copy_scope=True)
     async def proxy(scope: Scope, receive: Receive, send: Send) -> None:
-        body = bytearray()
-        while True:
-            message: Any = await receive()
-            body.extend(message.get("body", b""))
-            if not message.get("more_body"):
-                break
+        body = await read_body(receive)
         if body:
             requests.append(json.loads(body))
-        headers = [(k.decode(), v.decode()) for k, v in scope["headers"] if k.decode().lower() not in HOP_BY_HOP]
-        path = scope["raw_path"].decode()
-        request = client.build_request(scope["method"], path, headers=headers, content=bytes(body))
-        response = await client.send(request, stream=True)
-        out = [(k.encode(), v.encode()) for k, v in response.headers.items() if k.lower() not in HOP_BY_HOP]
-        await send({"type": "http.response.start", "status": response.status_code, "headers": out})
-        async for chunk in response.aiter_bytes():
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
-        await response.aclose()
+        await forward(client, scope, send, scope["raw_path"].decode(), body)
 
     app = Litestar([proxy])
     app.state.requests = requests
