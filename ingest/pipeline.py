@@ -178,14 +178,16 @@ def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, stri
     started = time.perf_counter()
     preload = _preload_embedder(kb, sources)
     readings: list[tuple[Source, list[Document] | SourceError, float]] = []
-    for source in sources:  # read everything before touching the store
-        source_started = time.perf_counter()
-        try:
-            readings.append((source, _read(source, show_progress), time.perf_counter() - source_started))
-        except SourceError as error:
-            readings.append((source, error, time.perf_counter() - source_started))
-    if preload is not None:
-        preload.join()  # never leave torch mid-call behind: it aborts the process at exit
+    try:
+        for source in sources:  # read everything before touching the store
+            source_started = time.perf_counter()
+            try:
+                readings.append((source, _read(source, show_progress), time.perf_counter() - source_started))
+            except SourceError as error:
+                readings.append((source, error, time.perf_counter() - source_started))
+    finally:
+        if preload is not None:
+            preload.join()  # never leave torch mid-call behind: it aborts the process at exit
     failures = any(isinstance(read, SourceError) or problems_of(source).failed for source, read, _ in readings)
     run.strict_blocked = strict and failures
     synced: list[tuple[IngestReport, list[Document]]] = []
@@ -205,7 +207,8 @@ def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, stri
         run.reports.append(report)
     if synced:
         produced = {doc.id for _, documents in synced for doc in documents if doc.metadata.get("chunk") == ENTITY}
-        if dangling_references((doc for _, documents in synced for doc in documents), produced):
+        everything = (doc for _, documents in synced for doc in documents)
+        if next(dangling_references(everything, produced), None) is not None:
             known = produced | kb.entity_refs()  # only then is the whole store worth a look
             for report, documents in synced:
                 report.warnings += [problem.to_dict() for problem in dangling_references(documents, known)]

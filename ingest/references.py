@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Iterator, Set
 
 from assistant.documents import ENTITY, Document
 from ingest.problems import DANGLING, Problem
 
 
-def dangling_references(documents: Iterable[Document], known: Set[str]) -> list[Problem]:
-    """One warning per relation of an entity whose target is not among `known` entity refs."""
-    problems = []
+def dangling_references(documents: Iterable[Document], known: Set[str]) -> Iterator[Problem]:
+    """One warning per relation of an entity whose target is not among `known` entity refs, lazily: the first
+    one alone says whether the store is worth a look."""
     for document in documents:
         if document.metadata.get("chunk") != ENTITY:
             continue
@@ -20,5 +20,4 @@ def dangling_references(documents: Iterable[Document], known: Set[str]) -> list[
             field_name, _, target = str(relation).partition(":")
             if target and target not in known:
                 message = f"{document.id}: {field_name} {target} is not in the catalog"
-                problems.append(Problem(message, DANGLING, None, file, line))
-    return problems
+                yield Problem(message, DANGLING, None, file, line)
