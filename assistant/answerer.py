@@ -116,8 +116,10 @@ class Answerer:
         self.prompts.get(question.prompt or self.default_prompt)
         self.backends.get(question.backend)
 
-    def retrieve(self, text: str, k: int | None = None, entity: str | None = None) -> list[Source]:
-        hits = self.retriever.retrieve(text, k or self.top_k, entity=entity)
+    def retrieve(
+        self, text: str, k: int | None = None, entity: str | None = None, history: Sequence[ChatMessage] = ()
+    ) -> list[Source]:
+        hits = self.retriever.retrieve(text, k or self.top_k, entity=entity, history=history)
         return [source_for(hit, self.links_base_url) for hit in hits]
 
     def _context(self, sources: list[Source], with_definitions: bool) -> list[dict[str, Any]]:
@@ -153,8 +155,10 @@ class Answerer:
             return []
         # Embedding is CPU work: keep it off the event loop so other streams keep flowing. Awaiting the vector
         # here, not in a worker thread, lets every question in flight share one batch (retrieval reuses it).
-        await asyncio.wrap_future(self.retriever.kb.embedder.submit_query(question.text))
-        return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity)
+        # A follow-up is searched with the names it refers to, so that is the text embedded.
+        query = self.retriever.read(question.text, question.history).query if question.history else question.text
+        await asyncio.wrap_future(self.retriever.kb.embedder.submit_query(query))
+        return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity, question.history)
 
     async def render(self, question: Question, template: PromptTemplate, sources: list[Source]) -> RenderedPrompt:
         """Exactly what the backend will be sent (`assistant prompts render` shows this too)."""
@@ -186,7 +190,11 @@ class Answerer:
         def prepare_and_fit() -> tuple[RenderedPrompt, ContextReport]:  # one hop off the event loop
             context = self._context(sources, template.uses_definitions)
             catalog = self.retriever.catalog_summary() if "catalog" in template.variables else None
-            facts = self.retriever.facts(question.text, question.entity) if "facts" in template.variables else []
+            facts = (
+                self.retriever.facts(question.text, question.entity, history=question.history)
+                if "facts" in template.variables
+                else []
+            )
 
             def render(turns: Sequence[ChatMessage], quoted: Sequence[dict[str, Any]]) -> RenderedPrompt:
                 return self.prompts.render(

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.catalog.relations import wording
 from assistant.documents import TECHDOCS, EntityRef
 from assistant.errors import InvalidRequest, UnknownEntity
 from assistant.links import entity_url, techdocs_url
-from assistant.retrieval import RELATION_LABELS, CatalogSnapshot, Retriever
+from assistant.retrieval import CatalogSnapshot, Retriever
 
 _FIELDS = ("kind", "namespace", "name", "title", "description", "owner", "system", "lifecycle", "type")
 
@@ -60,8 +61,7 @@ class EntityDirectory:
         if key is None:
             raise UnknownEntity(f"no entity '{parsed}' in the knowledge base; search finds refs by name", field="ref")
         metadata = snapshot.entities[key]
-        chunk = snapshot.entity_chunk.get(key)
-        text = snapshot.texts[snapshot.position[chunk]] if chunk in snapshot.position else ""
+        text = snapshot.entity_text(key)
         entity = EntityRef.parse(key)
         return EntityView(
             ref=key,
@@ -86,7 +86,7 @@ def _relations(snapshot: CatalogSnapshot, ref: str) -> list[Relation]:
     for other, metadata in snapshot.entities.items():
         for item in metadata.get("relations") or []:
             field_name, _, target = str(item).partition(":")
-            forward, reverse = RELATION_LABELS.get(field_name, (field_name, f"{field_name} of"))
+            forward, reverse = wording(field_name)
             if other == ref:
                 relations.append(Relation(forward, target, "outgoing"))
             elif target == ref:

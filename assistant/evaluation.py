@@ -20,6 +20,11 @@ from assistant.errors import InvalidRequest
 class EvalQuestion:
     question: str
     expected: tuple[tuple[str, str | None], ...]  # (entity, page or None)
+    history: tuple[dict[str, str], ...] = ()  # earlier turns of the chat, oldest first
+
+
+# (question, k, history) -> ranked sources, as the answer pipeline retrieves them
+Retrieve = Callable[[str, int, Sequence[dict[str, str]]], list[Hit]]
 
 
 @dataclass
@@ -57,29 +62,42 @@ def load_questions(file: Path) -> list[EvalQuestion]:
             expected = tuple((str(e["entity"]), str(e["page"]) if e.get("page") else None) for e in item["expected"])
             if not str(item["question"]).strip() or not expected:
                 raise ValueError("needs a question and at least one expected source")
-        except (ValueError, KeyError, TypeError) as error:
+            history = _history(item.get("history") or [])
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise InvalidRequest(f"{file}:{number}: not a question line ({error})") from None
-        questions.append(EvalQuestion(str(item["question"]), expected))
+        questions.append(EvalQuestion(str(item["question"]), expected, history))
     if not questions:
         raise InvalidRequest(f"{file}: no questions")
     return questions
+
+
+def _history(turns: list[Any]) -> tuple[dict[str, str], ...]:
+    if not isinstance(turns, list):
+        raise ValueError("history must be a list of turns")
+    history = []
+    for turn in turns:
+        if turn.get("role") not in ("user", "assistant") or not isinstance(turn.get("content"), str):
+            raise ValueError("each history turn needs role 'user' or 'assistant' and a content string")
+        history.append({"role": turn["role"], "content": turn["content"]})
+    return tuple(history)
 
 
 def matches(hit: Hit, expected: Sequence[tuple[str, str | None]]) -> bool:
     return any(hit.entity == entity and (page is None or hit.page == page) for entity, page in expected)
 
 
-def evaluate(retrieve: Callable[[str, int], list[Hit]], questions: Sequence[EvalQuestion], k: int) -> EvalReport:
+def evaluate(retrieve: Retrieve, questions: Sequence[EvalQuestion], k: int) -> EvalReport:
     found_at: list[int | None] = []
     misses = []
     for item in questions:
-        hits = retrieve(item.question, k)[:k]
+        hits = retrieve(item.question, k, item.history)[:k]
         rank = next((n for n, hit in enumerate(hits, 1) if matches(hit, item.expected)), None)
         found_at.append(rank)
         if rank is None:
             misses.append(
                 {
                     "question": item.question,
+                    **({"history": list(item.history)} if item.history else {}),
                     "expected": [{"entity": e, **({"page": p} if p else {})} for e, p in item.expected],
                     "got": [
                         {

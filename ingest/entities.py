@@ -12,25 +12,12 @@ from typing import Any
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from assistant.catalog.relations import RELATIONS
 from assistant.documents import DEFINITION, ENTITY, Document, EntityRef, clean_metadata
 from ingest.kind_details import kind_details
 
-# Which kind a bare name in a relation field refers to (Backstage's defaults for each field).
-RELATION_FIELDS: dict[str, tuple[str, str]] = {
-    # spec field: (label in the text, default kind)
-    "owner": ("Owner", "group"),
-    "system": ("System", "system"),
-    "domain": ("Domain", "domain"),
-    "subcomponentOf": ("Part of", "component"),
-    "dependsOn": ("Depends on", "component"),
-    "dependencyOf": ("Dependency of", "component"),
-    "providesApis": ("Provides APIs", "api"),
-    "consumesApis": ("Consumes APIs", "api"),
-    "memberOf": ("Member of", "group"),
-    "parent": ("Parent group", "group"),
-    "children": ("Child groups", "group"),
-    "members": ("Members", "user"),
-}
+# spec field -> (label in the text, Backstage's default kind for a bare name), from the one relation table
+RELATION_FIELDS: dict[str, tuple[str, str]] = {r.field: (r.label, r.default_kind) for r in RELATIONS}
 MAX_DEFINITION_CHARS = 20_000
 DEFINITION_CHUNK_CHARS = 1_200
 

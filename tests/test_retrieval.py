@@ -6,11 +6,12 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-from assistant.documents import Document
+from assistant.documents import Document, Hit
 from assistant.embeddings import Embedder
 from assistant.knowledge import KnowledgeBase, open_chroma
 from assistant.retrieval import CatalogIndex, Retriever, tokenize
@@ -44,8 +45,11 @@ def test_sources_are_distinct_and_scored(retriever: Retriever):
     hits = retriever.retrieve("How do I start the AI servers for Backchat?", k=8)
     keys = [hit.source_key for hit in hits]
     assert len(keys) == len(set(keys))
-    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
-    assert all(hit.reason for hit in hits)
+    assert all(0 <= hit.score <= 1 and hit.reason for hit in hits)
+    # the score is the fused similarity; only what the question names or asks about is placed otherwise
+    placed = ("named in the question", "linked by", "answers:", "catalog:", "referred to")
+    unplaced = [hit.score for hit in hits if not any(marker in hit.reason for marker in placed)]
+    assert unplaced == sorted(unplaced, reverse=True)
 
 
 def test_user_names_with_dots_are_matched(retriever: Retriever):
@@ -113,14 +117,15 @@ def test_facts_include_reverse_relations(retriever: Retriever):
 def test_what_depends_on_an_entity_ranks_the_dependents_first(retriever: Retriever):
     hits = retriever.retrieve("Which frontend talks to the Ollama backend?", k=5)
     assert hits[0].entity == "component:default/ollama-web-ui"
-    assert "catalog: component:default/ollama-web-ui uses component:default/ollama" in hits[0].reason
-    assert hits[1].entity == "component:default/ollama"
+    assert "answers: component:default/ollama-web-ui uses component:default/ollama" in hits[0].reason
+    assert hits[1].entity == "component:default/ollama"  # what the answer names follows it
+    assert "named by the answers" in hits[1].reason
 
 
 def test_what_an_entity_depends_on_keeps_the_entity_first(retriever: Retriever):
     hits = retriever.retrieve("What does Ollama depend on?", k=5)
     assert [hit.entity for hit in hits[:2]] == ["component:default/ollama", "resource:default/mistral-7b"]
-    assert "catalog: component:default/ollama uses resource:default/mistral-7b" in hits[1].reason
+    assert "named by the answer: component:default/ollama uses resource:default/mistral-7b" in hits[1].reason
     hits = retriever.retrieve("Which language model does Ollama depend on?", k=5)
     assert hits[0].entity == "component:default/ollama"
 
@@ -128,7 +133,7 @@ def test_what_an_entity_depends_on_keeps_the_entity_first(retriever: Retriever):
 def test_the_record_that_states_a_relation_comes_first(retriever: Retriever, sample_retriever: Retriever):
     hits = retriever.retrieve("Who is responsible for the backchat system?", k=3)
     assert hits[0].entity == "system:default/backchat"
-    assert "catalog: user:default/ben.wilcock owns system:default/backchat" in hits[0].reason
+    assert "answers: user:default/ben.wilcock owns system:default/backchat" in hits[0].reason
     assert hits[1].entity == "user:default/ben.wilcock"  # the other end follows the record that names it
     # more to the question than the relation: the page on computing status answers it, not the entity
     hits = sample_retriever.retrieve("What does the parcel tracker use to compute status?", k=3)
@@ -141,7 +146,7 @@ def test_incidental_relation_words_move_nothing(sample_retriever: Retriever):
     assert not [hit for hit in hits if "catalog:" in hit.reason]
 
 
-def test_what_a_team_owns_comes_first_then_the_team(retriever: Retriever, sample_retriever: Retriever):
+def test_what_a_team_owns_comes_first_then_the_owner(retriever: Retriever, sample_retriever: Retriever):
     owned = {
         "system:default/backchat",
         "component:default/backchat-plugin",
@@ -149,15 +154,14 @@ def test_what_a_team_owns_comes_first_then_the_team(retriever: Retriever, sample
         "resource:default/openllama-7b-open-instruct",
     }
     hits = retriever.retrieve("What does Ben Wilcock own?", k=5)
-    assert hits[0].entity in owned
-    assert hits[1].entity == "user:default/ben.wilcock"  # the named entity follows the best answer
-    assert {hit.entity for hit in hits[2:]} | {hits[0].entity} == owned
+    assert {hit.entity for hit in hits[:4]} == owned
+    assert hits[4].entity == "user:default/ben.wilcock"  # the named entity follows the answers
     # the question word names the kind: systems first, though the team owns components too
     hits = sample_retriever.retrieve("Which systems does the tracking team own?", k=5)
     assert hits[0].entity == "system:default/parcel-tracking"
     members = [hit.entity for hit in sample_retriever.retrieve("Who is in the platform team?", k=3)]
-    assert members[1] == "group:default/platform-team"
-    assert {members[0], members[2]} == {"user:default/amara.okafor", "user:default/jonas.berg"}
+    assert set(members[:2]) == {"user:default/amara.okafor", "user:default/jonas.berg"}
+    assert members[2] == "group:default/platform-team"
 
 
 def test_relations_of_the_wrong_kind_do_not_displace_the_answer(sample_retriever: Retriever):
@@ -223,32 +227,51 @@ def run_eval(data_dir: Path, questions: Path, *args: str) -> subprocess.Complete
     )
 
 
-# The targets of the retrieval issue: the build fails below them.
-@pytest.mark.parametrize(("k", "min_recall", "min_mrr"), [(1, 0.95, 0.95), (5, 1.0, 0.97)])
-def test_dev_question_set_meets_the_targets(fixture_data_dir: Path, k: int, min_recall: float, min_mrr: float):
-    result = run_eval(
-        fixture_data_dir,
-        SHARED / "eval" / "backchat-dev.jsonl",
-        "--k",
-        str(k),
-        "--json",
-        "--min-recall",
-        str(min_recall),
-        "--min-mrr",
-        str(min_mrr),
-    )
+# The targets of the retrieval issue: the build fails below them. Follow-ups are retrieved with their history.
+@pytest.mark.parametrize(
+    ("questions", "count", "min_recall_at_1", "min_mrr"),
+    [("backchat-dev.jsonl", 20, 0.95, 0.97), ("backchat-conversations-dev.jsonl", 6, 0.90, 0.0)],
+)
+def test_dev_question_sets_meet_the_targets(
+    fixture_data_dir: Path, questions: str, count: int, min_recall_at_1: float, min_mrr: float
+):
+    targets = ["--min-recall", "1.0", "--min-recall-at-1", str(min_recall_at_1), "--min-mrr", str(min_mrr)]
+    result = run_eval(fixture_data_dir, SHARED / "eval" / questions, "--k", "5", "--json", *targets)
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    assert report["questions"] == 20 and report["k"] == k
-    assert {"recall_at_k", "mrr", "misses"} <= set(report)
+    assert report["questions"] == count and report["k"] == 5
+    assert {"recall_at_k", "recall_at_1", "mrr", "misses"} <= set(report)
 
 
-def test_sample_question_set_meets_the_targets(sample_retriever: Retriever, tmp_path: Path):
+@pytest.mark.parametrize(
+    ("questions", "min_recall_at_1", "min_mrr"),
+    [("lumen-freight.jsonl", 0.95, 0.97), ("lumen-freight-conversations.jsonl", 0.90, 0.0)],
+)
+def test_sample_question_sets_meet_the_targets(
+    sample_retriever: Retriever, questions: str, min_recall_at_1: float, min_mrr: float
+):
     from assistant.evaluation import evaluate, load_questions
 
-    report = evaluate(sample_retriever.retrieve, load_questions(REPO / "eval" / "lumen-freight.jsonl"), 5)
-    assert report.recall_at_k == 1.0
-    assert report.recall_at_1 >= 0.95 and report.mrr >= 0.97, report.misses
+    def retrieve(question: str, k: int, history: Sequence[dict[str, str]]) -> list[Hit]:
+        return sample_retriever.retrieve(question, k, history=history)
+
+    report = evaluate(retrieve, load_questions(REPO / "eval" / questions), 5)
+    assert report.recall_at_k == 1.0, report.misses
+    assert report.recall_at_1 >= min_recall_at_1 and report.mrr >= min_mrr, report.misses
+
+
+def test_a_follow_up_is_retrieved_with_its_conversation(fixture_data_dir: Path, tmp_path: Path):
+    """The same follow-up finds a different entity depending on what the conversation was about."""
+    lines = []
+    for asked, expected in (("What is LocalAI?", "localai"), ("Tell me about Ollama.", "ollama")):
+        history = [{"role": "user", "content": asked}, {"role": "assistant", "content": "It is a component [1]."}]
+        expected_ref = {"entity": f"component:default/{expected}"}
+        lines.append(json.dumps({"history": history, "question": "Who owns it?", "expected": [expected_ref]}))
+    questions = tmp_path / "follow-ups.jsonl"
+    questions.write_text("\n".join(lines) + "\n")
+    result = run_eval(fixture_data_dir, questions, "--k", "1", "--json", "--min-recall", "1.0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout)["recall_at_k"] == 1.0
 
 
 def test_eval_below_target_fails_and_lists_misses(fixture_data_dir: Path, tmp_path: Path):

@@ -1,0 +1,185 @@
+"""From a question to the catalog entities it means, each with how strongly and why.
+
+An entity is linked by:
+- its whole name or title ("backchat plugin", "StorageManager API"): strength 1;
+- some of its name's words ("the search service" -> `acme-metadata-search-service`), misspelled ones
+  included (rapidfuzz), or the acronym of a name of three words or more: the share of the name's
+  information the question matched, each word weighed by how telling it is among all names
+  (`Vocabulary.weight`), so a word every name shares adds nothing;
+- a kind or `spec.type` word right next to those words ("the datastore *module*") counts as one more
+  matched word of an entity it fits, and as one word more to explain for an entity it does not fit
+  ("the tracking *website*" is not the tracking API), weighed by how rare that kind or type is.
+
+Name words and the kind word next to them that fit one entity only ("the search *service*", the one
+service with "search" in its name) identify it: such a link is at least `LINKED`, however long the rest of
+its name.
+
+A link of strength `LINKED` or more counts as naming the entity: it lifts the entity's sources and anchors
+relation questions. The strength is shown in every source's `why`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz, process
+
+from assistant.catalog.vocabulary import Vocabulary
+from assistant.catalog.words import Word, normalise, stem, words
+
+LINKED = 0.5
+FUZZY_CUTOFF = 85  # rapidfuzz ratio: one wrong, missing or swapped letter in a word of six or more
+MIN_FUZZY_CHARS = 5
+MIN_REPORTED = 0.2
+ACRONYM_STRENGTH = 0.9  # an acronym is nearly a name, but short letter runs collide more often
+NAMED, BY_WORDS, BY_ACRONYM = "named in the question", "linked by name words", "linked by acronym"
+FROM_CONVERSATION = "referred to from the conversation"
+
+
+@dataclass(frozen=True)
+class Link:
+    entity: str
+    strength: float
+    start: int  # where the question names it (normalised question)
+    end: int
+    how: str  # NAMED, BY_WORDS, BY_ACRONYM, or FROM_CONVERSATION
+    said: str
+
+    def describe(self) -> str:
+        return f"{self.how} '{self.said}' ({self.strength:.2f})"
+
+
+class EntityLinker:
+    def __init__(self, vocabulary: Vocabulary) -> None:
+        self.vocabulary = vocabulary
+        self._spelled = sorted(vocabulary.spelled)
+
+    @cached_property
+    def _label_pattern(self) -> re.Pattern[str] | None:
+        labels = sorted(self.vocabulary.labels, key=len, reverse=True)
+        if not labels:
+            return None
+        alternatives = "|".join(re.escape(label) for label in labels)
+        return re.compile(rf"(?<![a-z0-9])({alternatives})(?![a-z0-9])")
+
+    def link(self, question: str) -> list[Link]:
+        """Candidate entities for a question, strongest first."""
+        normalised = normalise(question)
+        found: dict[str, Link] = {}
+        spoken_for: list[tuple[int, int]] = []
+        sequence = words(normalised)
+        if self._label_pattern is not None:
+            for match in self._label_pattern.finditer(normalised):
+                for entity in sorted(self.vocabulary.labels[match.group(1)]):
+                    strength = self._strength(entity, 1.0, sequence, *match.span())
+                    found[entity] = Link(entity, strength, match.start(), match.end(), NAMED, match.group(1))
+                    if strength >= LINKED:  # its words are spoken for; "the artists *database*" is not
+                        spoken_for.append(match.span())  # the artists domain, so they stay free
+        free = [w for w in sequence if not w.function and not _inside(w, spoken_for)]
+        for word in free:  # a name written as one word: "queueproxy" for `queue-proxy`
+            for entity in self.vocabulary.joined.get(word.text, ()):
+                strength = self._strength(entity, 1.0, sequence, word.start, word.end)
+                if entity not in found or strength > found[entity].strength:
+                    found[entity] = Link(entity, strength, word.start, word.end, NAMED, word.text)
+        for link in self._partial(normalised, free):
+            if link.entity not in found or link.strength > found[link.entity].strength:
+                found[link.entity] = link
+        return sorted(found.values(), key=lambda link: (-link.strength, link.start, link.entity))
+
+    def _partial(self, normalised: str, free: list[Word]) -> list[Link]:
+        vocabulary = self.vocabulary
+        matched: dict[str, dict[str, tuple[float, Word]]] = {}  # entity -> part -> (how sure, the word)
+        acronyms: dict[str, Word] = {}
+        for word, part, sureness in self._candidate_parts(free):
+            for entity in vocabulary.by_part.get(part, ()):
+                previous = matched.setdefault(entity, {}).get(part)
+                if previous is None or sureness > previous[0]:
+                    matched[entity][part] = (sureness, word)
+        for word in free:
+            if word.stem not in vocabulary.by_part and word.stem not in vocabulary.kind_words:
+                for entity in vocabulary.acronyms.get(word.text, ()):
+                    acronyms[entity] = word
+        sequence = words(normalised)
+        links = []
+        for entity, parts in matched.items():
+            information = vocabulary.information(entity)
+            if information <= 0:
+                continue
+            gained = sum(vocabulary.weight.get(part, 0.0) * sureness for part, (sureness, _) in parts.items())
+            said = [word for _, word in parts.values()]
+            start, end = min(w.start for w in said), max(w.end for w in said)
+            strength = self._strength(entity, gained / information, sequence, start, end)
+            if strength < LINKED and self._identifies(entity, set(parts), sequence, start, end, matched):
+                strength = LINKED
+            if strength >= MIN_REPORTED:
+                links.append(Link(entity, round(strength, 4), start, end, BY_WORDS, normalised[start:end]))
+        for entity, word in acronyms.items():
+            links.append(Link(entity, ACRONYM_STRENGTH, word.start, word.end, BY_ACRONYM, word.text))
+        return links
+
+    def _strength(self, entity: str, matched: float, sequence: list[Word], start: int, end: int) -> float:
+        """`matched`: the share of the entity's name information the words matched. A kind or type word
+        right next to them is part of the mention ("the tracking *website*", "the wayback-search
+        *component*"): it counts for an entity it fits, and against one it does not."""
+        vocabulary = self.vocabulary
+        information = vocabulary.information(entity) or 1.0
+        heads = {w.stem for w in _next_to(sequence, start, end) if w.stem in vocabulary.kind_words}
+        fitting = heads & vocabulary.entity_words.get(entity, set())
+        fits = sum(vocabulary.kind_weight.get(word, 0.0) for word in fitting)
+        unfit = sum(vocabulary.kind_weight.get(word, 0.0) for word in heads - fitting)
+        return round(min(1.0, (matched * information + fits) / (information + fits + unfit)), 4)
+
+    def _identifies(
+        self,
+        entity: str,
+        parts: set[str],
+        sequence: list[Word],
+        start: int,
+        end: int,
+        matched: dict[str, dict[str, tuple[float, Word]]],
+    ) -> bool:
+        """Whether a name word and the kind word next to it fit this entity and no other: "the search
+        service" is the one service with "search" in its name, whatever else its name says."""
+        vocabulary = self.vocabulary
+        heads = {w.stem for w in _next_to(sequence, start, end) if w.stem in vocabulary.kind_words}
+        if not heads <= vocabulary.entity_words.get(entity, set()) or not heads:
+            return False
+        rivals = [
+            other
+            for other, other_parts in matched.items()
+            if other != entity and parts <= set(other_parts) and heads <= vocabulary.entity_words.get(other, set())
+        ]
+        return not rivals
+
+    def _candidate_parts(self, free: list[Word]) -> list[tuple[Word, str, float]]:
+        """(question word, name part it matches, how sure): exact stems, two words written as one
+        (`web ui` / `webui`), and near spellings of longer words."""
+        vocabulary = self.vocabulary
+        candidates = []
+        for word in free:
+            if word.stem in vocabulary.by_part:
+                candidates.append((word, word.stem, 1.0))
+            elif len(word.text) >= MIN_FUZZY_CHARS:
+                for spelled, score, _ in process.extract(
+                    word.text, self._spelled, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+                ):
+                    candidates.append((word, vocabulary.spelled[spelled], score / 100))
+        for first, second in itertools.pairwise(free):
+            joined = stem(first.text + second.text)
+            if joined in vocabulary.by_part:
+                candidates.append((Word(first.text + second.text, joined, first.start, second.end), joined, 1.0))
+        return candidates
+
+
+def _next_to(sequence: list[Word], start: int, end: int) -> list[Word]:
+    """The words just before and just after a span."""
+    before = [w for w in sequence if w.end < start][-1:]
+    after = [w for w in sequence if w.start > end][:1]
+    return before + after
+
+
+def _inside(word: Word, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= word.start and word.end <= end for start, end in spans)

@@ -1,0 +1,182 @@
+"""Which catalog relation a question asks about an entity it names, in which direction, and for what.
+
+"What depends on ollama?" and "What does ollama depend on?" name the same entity and relation but ask
+opposite ways. Relations are read in the active voice (`assistant.catalog.relations`); a phrase's words and
+where the entity stands around them (after an active verb: its object; before it: its subject; reversed for
+the passive) say which edges are asked about, wherever in the sentence they stand ("If I change X, which
+services depend on it?", "Can you tell me who owns X?").
+
+The relation's other end is what the question asks for: a question word (who, what, which), or a noun form
+that names it ("the owner of X", "consumers of X"), with the catalog's own kind and `spec.type` words
+saying what kind of entity is wanted ("which *services*", "which *team*"; "who" wants users and groups).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from assistant.catalog.relations import BELONGS, OWNS, PROVIDES, USES, Edge
+from assistant.catalog.vocabulary import PEOPLE_KINDS, Vocabulary
+from assistant.catalog.words import FILLER_WORDS, stem
+
+SUBJECT, OBJECT = "subject", "object"
+QUESTION_WORDS = frozenset({"who", "whom", "whose", "what", "which"})
+_PEOPLE_WORDS = frozenset(stem(kind) for kind in PEOPLE_KINDS)
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """How a relation is said: the entity named after the words plays `after`, one named before, `before`.
+    A noun form ("owner of", "dependencies of") names the asked-for end itself."""
+
+    words: str
+    relation: str
+    after: str
+    before: str
+    noun: bool = False
+
+
+# The one table of relation wording. Active verbs put their object after them; the passive ("used by")
+# and some nouns ("dependencies of X") put the subject there.
+PHRASES: tuple[Phrase, ...] = (
+    Phrase(r"(?:used|consumed|called|required|needed) by|depended on by", USES, SUBJECT, OBJECT),
+    Phrase(r"dependenc(?:y|ies) of", USES, SUBJECT, OBJECT, noun=True),
+    Phrase(
+        r"depend(?:s|ing|ed)? (?:up)?on|use[sd]?|using|talk(?:s|ing)? to|call(?:s|ing)?|rel(?:y|ies|ying) on"
+        r"|needs?|requires?|connect(?:s|ing)? to|consume[sd]?|consuming|integrat(?:es?|ing) with",
+        USES,
+        OBJECT,
+        SUBJECT,
+    ),
+    Phrase(r"(?:dependents?|consumers?|clients?|users?) of", USES, OBJECT, SUBJECT, noun=True),
+    Phrase(r"dependencies|dependents", USES, SUBJECT, OBJECT, noun=True),
+    # "if I change X, what breaks?": what would break is what uses X
+    Phrase(r"breaks?|would break|(?:affected|impacted) by", USES, OBJECT, OBJECT),
+    Phrase(r"(?:provided|exposed|implemented|offered|served) by", PROVIDES, SUBJECT, OBJECT),
+    Phrase(
+        r"provides?|providing|exposes?|exposing|implements?|implementing|offers?|serves?", PROVIDES, OBJECT, SUBJECT
+    ),
+    Phrase(r"(?:providers?|implementations?) of", PROVIDES, OBJECT, SUBJECT, noun=True),
+    Phrase(r"(?:owned|maintained|run|managed|looked after) by", OWNS, SUBJECT, OBJECT),
+    Phrase(r"owners?|maintainers?|ownership", OWNS, OBJECT, OBJECT, noun=True),
+    Phrase(
+        r"own(?:s|ed)?|maintain(?:s|ed)?|responsible for|in charge of|manages?|behind|look(?:s|ing)? after"
+        r"|takes? care of",
+        OWNS,
+        OBJECT,
+        SUBJECT,
+    ),
+    Phrase(r"contains?|containing|includes?|including|consists? of", BELONGS, SUBJECT, OBJECT),
+    # "the components that belong to team a" are the ones it owns, or its members'
+    Phrase(r"belong(?:s|ing)? to", OWNS, SUBJECT, OBJECT),
+    Phrase(r"members? of|parts? of|sub ?components? of|sub ?systems? of", BELONGS, OBJECT, SUBJECT, noun=True),
+    Phrase(r"belong(?:s|ing)? to|in|inside|within", BELONGS, OBJECT, SUBJECT),
+)
+_PATTERNS = [(re.compile(rf"(?<![a-z0-9])(?:{phrase.words})(?![a-z0-9])"), phrase) for phrase in PHRASES]
+
+
+@dataclass(frozen=True)
+class RelationAsk:
+    """A question asks about `relation` edges in which `entity` plays `role`.
+
+    `direct` when a question word or a noun form is the relation's other end ("which services use X?"), and
+    then `wants` are the kind and type words (stems) of what it asks for (empty: any entity); `complete`
+    when nothing else is asked ("who owns X?", not "what does X use to compute status?").
+    """
+
+    entity: str
+    relation: str
+    role: str
+    direct: bool = False
+    wants: frozenset[str] = frozenset()
+    complete: bool = False
+
+    def fits(self, entity_words: set[str]) -> bool:
+        return not self.wants or bool(self.wants & entity_words)
+
+
+@dataclass(frozen=True)
+class Mention:
+    """An entity the question names (or refers to: "it"), and where."""
+
+    entity: str
+    start: int
+    end: int
+
+
+def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabulary) -> list[RelationAsk]:
+    """For each entity mentioned at (start, end) of the normalised question, the relation words nearest it."""
+    if not mentions:
+        return []
+    found = [(m.start(), m.end(), phrase) for pattern, phrase in _PATTERNS for m in pattern.finditer(question)]
+    # "owned by" is one phrase, not "owned" with "by" after it
+    phrases = [p for p in found if not any(o[0] <= p[0] and p[1] <= o[1] and o[:2] != p[:2] for o in found)]
+    asks = []
+    for mention in mentions:
+        around = [p for p in phrases if p[1] <= mention.start or p[0] >= mention.end]
+        if not around:
+            continue
+        gaps = [mention.start - p[1] if p[1] <= mention.start else p[0] - mention.end for p in around]
+        for (start, end, phrase), gap in zip(around, gaps, strict=True):
+            if gap != min(gaps):
+                continue
+            follows = end <= mention.start
+            direct, wants = _other_end(question, start, end, phrase, mention, vocabulary)
+            between = question[end : mention.start] if follows else question[mention.end : start]
+            rest = f"{between} {question[max(mention.end, end) :]}"
+            complete = all(_incidental(word, vocabulary) for word in rest.split())
+            role = phrase.after if follows else phrase.before
+            asks.append(RelationAsk(mention.entity, phrase.relation, role, direct, wants, complete))
+    return list(dict.fromkeys(asks))
+
+
+def _other_end(
+    question: str, start: int, end: int, phrase: Phrase, mention: Mention, vocabulary: Vocabulary
+) -> tuple[bool, frozenset[str]]:
+    """Whether the relation's other end is what is asked for, and the kind words that say what that is.
+
+    Reads leftwards from the phrase over function words, kind words and the mention itself ("which services
+    depend on X", "what does X use"); a question word reached that way is the other end."""
+    wants: set[str] = set()
+    reached_question_word = False
+    left = _without(question[:start], mention).split()
+    for index in range(len(left) - 1, -1, -1):
+        word = left[index]
+        if word in QUESTION_WORDS:
+            reached_question_word = True
+            wants |= _PEOPLE_WORDS if word in ("who", "whom", "whose") and not wants else set()
+            break
+        stemmed = stem(word)
+        if stemmed in vocabulary.kind_words:
+            wants.add(stemmed)
+        elif word not in FILLER_WORDS:
+            # "which frontend talks to X": the noun "which" determines is what it asks for, even when the
+            # catalog has no kind or type by that name ("what happens in X" has a verb there, not a noun)
+            reached_question_word = index > 0 and left[index - 1] == "which"
+            break
+    if phrase.noun:  # "the owner of X": the noun is the other end; a kind word after it may say more
+        after = question[end:].split()[:1]
+        wants |= {stem(w) for w in after if stem(w) in vocabulary.kind_words}
+        return True, frozenset(wants)
+    return reached_question_word, frozenset(wants)
+
+
+def _without(text: str, mention: Mention) -> str:
+    """The text with the mention blanked, so "what does X use" reads as "what does use"."""
+    if mention.end > len(text):
+        return text
+    return text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
+
+
+def _incidental(word: str, vocabulary: Vocabulary) -> bool:
+    return word in FILLER_WORDS or stem(word) in vocabulary.kind_words
+
+
+def matching_edges(ask: RelationAsk, edges: list[Edge]) -> list[Edge]:
+    """The edges of an entity that a question asks about."""
+    return [
+        edge
+        for edge in edges
+        if edge.relation == ask.relation and (edge.subject if ask.role == SUBJECT else edge.object) == ask.entity
+    ]

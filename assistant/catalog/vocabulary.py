@@ -1,0 +1,86 @@
+"""What the catalog itself says about how it is named: labels, name parts and how telling each part is,
+and the kind and `spec.type` words its entities answer to.
+
+A word's weight is its inverse document frequency over the entities' names and titles: in a catalog where
+every name starts with `acme-`, "acme" tells nothing about which entity is meant, and "datastore" a lot.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.catalog.words import name_parts, normalise, stem
+
+MIN_LABEL_CHARS = 3
+# Locations are how a catalog is laid out in files, not something anyone asks about; their names
+# ("example-components") would otherwise answer to kind words.
+UNNAMED_KINDS = frozenset({"location"})
+# "who" asks for the kinds that can own things and be members, per Backstage's catalog model.
+PEOPLE_KINDS = frozenset({"user", "group"})
+
+
+@dataclass
+class Vocabulary:
+    labels: dict[str, set[str]] = field(default_factory=dict)  # normalised name or title -> refs
+    joined: dict[str, set[str]] = field(default_factory=dict)  # "queueproxy" -> refs named `queue-proxy`
+    parts: dict[str, list[str]] = field(default_factory=dict)  # ref -> stems of its name and title words
+    by_part: dict[str, set[str]] = field(default_factory=dict)  # stem -> refs whose names hold it
+    spelled: dict[str, str] = field(default_factory=dict)  # a name word as written -> its stem
+    weight: dict[str, float] = field(default_factory=dict)  # stem -> idf among names
+    acronyms: dict[str, set[str]] = field(default_factory=dict)  # "tgwu" -> refs
+    kind_words: dict[str, set[str]] = field(default_factory=dict)  # stem -> kinds ("servic" -> component...)
+    entity_words: dict[str, set[str]] = field(default_factory=dict)  # ref -> stems of its kind and type
+    kind_weight: dict[str, float] = field(default_factory=dict)  # kind/type stem -> idf among entities
+
+    @classmethod
+    def build(cls, entities: dict[str, dict[str, Any]]) -> Vocabulary:
+        vocabulary = cls()
+        frequency: Counter[str] = Counter()
+        for ref, metadata in entities.items():
+            if str(metadata.get("kind") or "") in UNNAMED_KINDS:
+                continue
+            name, title = str(metadata.get("name") or ""), str(metadata.get("title") or "")
+            for label in (name, title):
+                key = normalise(label)
+                if len(key) >= MIN_LABEL_CHARS:
+                    vocabulary.labels.setdefault(key, set()).add(ref)
+                if " " in key:
+                    vocabulary.joined.setdefault(key.replace(" ", ""), set()).add(ref)
+            vocabulary._add_kind_words(ref, metadata)
+            # `billing-team`'s "team" is its type, not its name: "the team" names no group, and "the billing
+            # team" matches its name word and its type word once each
+            written = name_parts(name, title)
+            stems = [s for s in dict.fromkeys(stem(word) for word in written) if s not in vocabulary.entity_words[ref]]
+            vocabulary.spelled.update({word: stem(word) for word in written})
+            vocabulary.parts[ref] = stems
+            frequency.update(stems)
+            for part in stems:
+                vocabulary.by_part.setdefault(part, set()).add(ref)
+            for acronym in _acronyms(name):
+                vocabulary.acronyms.setdefault(acronym, set()).add(ref)
+        total = max(len(entities), 1)
+        vocabulary.weight = {part: math.log((1 + total) / count) for part, count in frequency.items()}
+        kinds = Counter(word for stems in vocabulary.entity_words.values() for word in stems)
+        vocabulary.kind_weight = {word: math.log((1 + total) / count) for word, count in kinds.items()}
+        return vocabulary
+
+    def _add_kind_words(self, ref: str, metadata: dict[str, Any]) -> None:
+        kind = str(metadata.get("kind") or ref.partition(":")[0]).lower()
+        type_ = str(metadata.get("type") or "")
+        stems = {stem(word) for word in [kind, *normalise(type_).split()] if word}
+        self.entity_words[ref] = stems
+        for word in stems:
+            self.kind_words.setdefault(word, set()).add(kind)
+
+    def information(self, ref: str) -> float:
+        """How much naming this entity in full tells: the summed weight of its name's words."""
+        return sum(self.weight.get(part, 0.0) for part in self.parts.get(ref, []))
+
+
+def _acronyms(name: str) -> list[str]:
+    """`text-generation-web-ui` -> `tgwu`: only names of three or more words have one worth matching."""
+    words = [word for word in normalise(name).split() if word]
+    return ["".join(word[0] for word in words)] if len(words) >= 3 else []

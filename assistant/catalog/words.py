@@ -1,0 +1,74 @@
+"""Words as the catalog and questions share them: split names, stems, and the English function words.
+
+Names are split on `-`, `_`, `.` and CamelCase (`acme-datastore-storagemanager-api`, `StorageManager`) and
+compared by their Snowball stem, so "payments gateway" meets `payment-gateway`. Function words come from
+NLTK's English list as bm25s ships it (and scikit-learn's for grammar), not from a list grown here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)
+# For reading a question's grammar ("what *else* does X own?"), scikit-learn's longer list as well; its
+# content-like entries ("system", "part") are kind words or relation phrases, which are read first.
+FILLER_WORDS = FUNCTION_WORDS | ENGLISH_STOP_WORDS
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    return str(_stemmer().stemWord(word))
+
+
+def split_camel(text: str) -> str:
+    """`StorageManager API` -> `Storage Manager API`."""
+    return _CAMEL.sub(" ", text)
+
+
+def normalise(text: str) -> str:
+    """Lower-case words separated by single spaces: how labels and questions are compared."""
+    return " ".join(_WORD.findall(split_camel(text).lower()))
+
+
+@dataclass(frozen=True)
+class Word:
+    """One word of a normalised question, where it stands in it."""
+
+    text: str
+    stem: str
+    start: int
+    end: int
+
+    @property
+    def function(self) -> bool:
+        return self.text in FUNCTION_WORDS
+
+
+def words(normalised: str) -> list[Word]:
+    return [Word(m.group(), stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(normalised)]
+
+
+def name_parts(*labels: str) -> list[str]:
+    """The distinct words of names and titles, CamelCase split and joined forms both kept."""
+    parts: list[str] = []
+    for label in labels:
+        for piece in re.split(r"[^A-Za-z0-9]+", label):
+            if not piece:
+                continue
+            split = normalise(piece).split()
+            parts += split if len(split) == 1 else [*split, piece.lower()]
+    return list(dict.fromkeys(parts))

@@ -1,0 +1,66 @@
+"""From what the question links to and asks, to where each entity's sources are placed (`ranking`)."""
+
+from __future__ import annotations
+
+from assistant.catalog.focus import Reading
+from assistant.catalog.linking import LINKED, Link
+from assistant.catalog.questions import Mention, asked_relations, matching_edges
+from assistant.catalog.words import Word, words
+from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, Placement, place
+from assistant.retrieval.snapshot import CatalogSnapshot
+
+MAX_POINTED = 50  # a team that owns thousands of entities places its first fifty
+
+
+def placements_for(
+    snapshot: CatalogSnapshot, reading: Reading, normalised: str, allowed: set[str] | None
+) -> dict[str, Placement]:
+    placements: dict[str, Placement] = {}
+    linked = [link for link in reading.links if link.strength >= LINKED]
+    content = [word for word in words(normalised) if not word.function]
+    for link in linked:
+        fitting = snapshot.vocabulary.entity_words.get(link.entity, set())
+        _place(placements, allowed, link.entity, REST, link.strength * _share(link, content, fitting), link.describe())
+    mentions = [Mention(link.entity, link.start, link.end) for link in linked]
+    strength = {link.entity: link.strength for link in linked}
+    graph, vocabulary = snapshot.graph, snapshot.vocabulary
+    for ask in asked_relations(normalised, mentions, vocabulary):
+        if not ask.direct:  # "which version of kafka does X use?": the relation words are incidental
+            continue
+        anchor = strength[ask.entity]
+        edges = matching_edges(ask, graph.edges.get(ask.entity, []))[:MAX_POINTED]
+        for edge in edges:
+            described = edge.describe()
+            if edge.stated_by != ask.entity:  # the other end's record states it: "which services use X?"
+                target = edge.stated_by
+                if ask.fits(vocabulary.entity_words.get(target, set())):
+                    _place(placements, allowed, target, ANSWER, anchor, f"answers: {described}")
+                    _place(placements, allowed, ask.entity, ANSWERED, anchor, f"named by the answers: {described}")
+                else:
+                    _place(placements, allowed, target, REST, anchor, f"catalog: {described}")
+            else:  # the named entity's own record states it: "who owns X?", "what does X depend on?"
+                target = edge.object if edge.subject == ask.entity else edge.subject
+                if ask.complete:
+                    _place(placements, allowed, ask.entity, ANSWER, anchor, f"answers: {described}")
+                    _place(placements, allowed, target, ANSWERED, anchor, f"named by the answer: {described}")
+                else:
+                    _place(placements, allowed, target, REST, anchor, f"catalog: {described}")
+    return placements
+
+
+def _place(
+    placements: dict[str, Placement], allowed: set[str] | None, entity: str, tier: int, strength: float, why: str
+) -> None:
+    if allowed is None or entity in allowed:
+        place(placements, entity, tier, strength, why)
+
+
+def _share(link: Link, content: list[Word], kind_words: set[str]) -> float:
+    """How much of the question the link explains: of its content words, those it spans and the kind and
+    type words that fit the entity. "What is the search service?" is all about the entity; "how do I rotate
+    the search service's keys?" asks about more, which the other words (the keyword and dense signals) then
+    decide."""
+    if not content:
+        return 1.0
+    explained = [w for w in content if (link.start <= w.start and w.end <= link.end) or w.stem in kind_words]
+    return len(explained) / len(content)

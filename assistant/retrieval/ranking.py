@@ -1,0 +1,75 @@
+"""How sources are put in order: explicit tiers first, then the fused score plus what linking adds.
+
+- A chunk's `score` is the fused similarity `DENSE_WEIGHT * cosine + (1 - DENSE_WEIGHT) * bm25 / best_bm25`
+  and stays that: meaning from MiniLM, exact words from BM25. The weight sits on a broad plateau across
+  catalogs (see benchmarks/retrieval.py), not per question.
+- Tier `ANSWER` holds the records that state what a relation question asks for ("which services use X?":
+  the records of the services whose `dependsOn` names X; "who owns X?": X's own record); tier `ANSWERED`
+  the entities those records name (X; X's owner), so a reader can go on to them. Everything else is tier
+  `REST`. Only an entity's record is placed in a tier; its TechDocs pages are `REST`.
+- Within a tier, sources are ordered by their score, except that the sources (record and TechDocs pages) of
+  an entity the question links to (`assistant.catalog.linking`), or reaches through the relation it asks
+  about, are ranked as if their keyword signal were at least the link's strength: naming an entity
+  outright counts as much as the best keyword match, and never more, so a page that answers a how-to
+  question about a named entity still ranks above the entity's bare record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+
+from assistant.documents import Hit
+
+DENSE_WEIGHT = 0.5
+ANSWER, ANSWERED, REST = 0, 1, 2
+
+
+def fused(similarity: float, keyword: float) -> float:
+    return DENSE_WEIGHT * similarity + (1 - DENSE_WEIGHT) * keyword
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the question says about one entity's sources: their tier, the lift within it, and why."""
+
+    tier: int = REST
+    strength: float = 0.0
+    reasons: tuple[str, ...] = ()
+
+    def merge(self, tier: int, strength: float, reason: str) -> Placement:
+        reasons = self.reasons if reason in self.reasons else (*self.reasons, reason)
+        return Placement(min(self.tier, tier), max(self.strength, strength), reasons)
+
+
+def place(placements: dict[str, Placement], entity: str, tier: int, strength: float, reason: str) -> None:
+    placements[entity] = placements.get(entity, Placement()).merge(tier, strength, reason)
+
+
+def order(hits: Iterable[Hit], keyword: dict[str, float], placements: dict[str, Placement]) -> list[Hit]:
+    """Distinct sources in their explained order; `why` says what placed each. `keyword`: each chunk's
+    keyword signal (0..1) as fused into its score."""
+    placed = []
+    for hit in best_per_source(hits):
+        placement = placements.get(hit.entity)
+        if placement is None:
+            placed.append((REST, hit.score, hit))
+            continue
+        tier = placement.tier if hit.page is None else REST  # a relation is stated by the record
+        reasons = [r for r in placement.reasons if tier != REST or not r.startswith(("answers", "named by"))]
+        why = " + ".join([*reasons, hit.reason]) if reasons else hit.reason
+        lift = (1 - DENSE_WEIGHT) * max(0.0, placement.strength - keyword.get(hit.id, 0.0))
+        placed.append((tier, hit.score + lift, replace(hit, reason=why)))
+    placed.sort(key=lambda item: (item[0], -item[1]))
+    return [hit for _, _, hit in placed]
+
+
+def best_per_source(hits: Iterable[Hit], k: int | None = None) -> list[Hit]:
+    """The `k` best distinct sources (entity, or entity + TechDocs page), each by its best chunk."""
+    best: dict[tuple[str, str | None], Hit] = {}
+    for hit in hits:
+        key = hit.source_key
+        if key not in best or hit.score > best[key].score:
+            best[key] = hit
+    ranked = sorted(best.values(), key=lambda hit: hit.score, reverse=True)
+    return ranked if k is None else ranked[:k]

@@ -1,0 +1,67 @@
+"""Follow-up questions read against their conversation, without a model."""
+
+from __future__ import annotations
+
+from assistant.catalog.focus import read_question
+from assistant.catalog.linking import LINKED
+from tests.test_entity_linking import build, entity
+
+CATALOG = [
+    entity("component", "parcel-tracker", "service", "Parcel Tracker", owner="group:default/tracking-team"),
+    entity("component", "route-planner", "service", "Route Planner", owner="user:default/tomas.silva"),
+    entity("component", "billing-portal", "website", "Billing Portal", providesApis="api:default/invoice-api"),
+    entity("api", "invoice-api", "openapi", "Invoice API", owner="group:default/billing-team"),
+    entity("group", "tracking-team", "team", "Tracking Team"),
+    entity("group", "billing-team", "team", "Billing Team"),
+    entity("user", "tomas.silva", None, "Tomas Silva", memberOf="group:default/tracking-team"),
+]
+GRAPH, VOCABULARY, LINKER = build(CATALOG)
+
+
+def turns(*pairs: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"role": role, "content": content} for role, content in pairs]
+
+
+def referents(question: str, history: list[dict[str, str]]) -> list[str]:
+    reading = read_question(question, history, LINKER, GRAPH, VOCABULARY)
+    return [link.entity for link in reading.links if link.strength >= LINKED]
+
+
+def test_a_pronoun_means_what_the_user_asked_about():
+    history = turns(("user", "What does the route planner do?"), ("assistant", "It plans courier routes [1]."))
+    assert referents("Who owns it?", history) == ["component:default/route-planner"]
+    reading = read_question("Who owns it?", history, LINKER, GRAPH, VOCABULARY)
+    assert "Route Planner" in reading.query  # the follow-up is searched with what it refers to
+
+
+def test_naming_a_new_entity_moves_the_focus():
+    history = turns(("user", "What does the route planner do?"), ("assistant", "It plans routes [1]."))
+    assert referents("And who owns the parcel tracker?", history) == ["component:default/parcel-tracker"]
+
+
+def test_a_kind_word_after_a_determiner_means_the_latest_entity_of_that_kind():
+    history = turns(
+        ("user", "Tell me about the parcel tracker."),
+        ("assistant", "Parcel Tracker is owned by group:default/tracking-team [1]."),
+    )
+    assert referents("Who else is in that team?", history) == ["group:default/tracking-team"]
+
+
+def test_he_and_she_mean_a_person():
+    history = turns(
+        ("user", "Who owns the route planner?"), ("assistant", "Tomas Silva, user:default/tomas.silva [1].")
+    )
+    assert referents("Which team is he in?", history) == ["user:default/tomas.silva"]
+
+
+def test_the_referent_is_the_one_the_relation_holds_for():
+    history = turns(
+        ("user", "Is there an invoice API?"),
+        ("assistant", "Yes: the Invoice API, owned by the billing team [1]."),
+    )
+    # "provide" holds for the API, not for the team the answer also named
+    assert referents("Which website provides it?", history) == ["api:default/invoice-api"]
+
+
+def test_without_history_nothing_is_assumed():
+    assert referents("Who owns it?", []) == []

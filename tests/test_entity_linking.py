@@ -1,0 +1,107 @@
+"""Linking a question to the catalog entities it means, on a catalog whose names all share a prefix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from assistant.catalog.graph import CatalogGraph
+from assistant.catalog.linking import LINKED, EntityLinker, Link
+from assistant.catalog.vocabulary import Vocabulary
+
+
+def entity(kind: str, name: str, type_: str | None = None, title: str | None = None, **relations: str) -> dict:
+    return {
+        "entity": f"{kind}:default/{name}",
+        "kind": kind,
+        "name": name,
+        "title": title or name,
+        "type": type_,
+        "relations": [f"{field}:{ref}" for field, ref in relations.items()],
+    }
+
+
+CATALOG = [
+    entity("system", "nimbus"),
+    entity("component", "nimbus-metadata-search-service", "service", owner="group:default/search-squad"),
+    entity("component", "nimbus-datastore", "system-module", owner="group:default/storage-squad"),
+    entity("api", "nimbus-datastore-storagemanager-api", "openapi", "StorageManager API"),
+    entity("component", "nimbus-ingest-worker", "service"),
+    entity("component", "nimbus-web", "website"),
+    entity("api", "nimbus-web-api", "openapi"),
+    entity("component", "text-generation-web-ui", "service"),
+    entity("component", "queue-proxy", "service"),
+    entity("group", "search-squad", "team"),
+    entity("group", "storage-squad", "team"),
+    entity("location", "nimbus-components"),
+]
+
+
+def build(entities: list[dict[str, Any]]) -> tuple[CatalogGraph, Vocabulary, EntityLinker]:
+    graph = CatalogGraph()
+    for metadata in entities:
+        graph.add(metadata)
+    vocabulary = Vocabulary.build(graph.entities)
+    return graph, vocabulary, EntityLinker(vocabulary)
+
+
+@pytest.fixture(scope="module")
+def linker() -> EntityLinker:
+    return build(CATALOG)[2]
+
+
+def strongest(linker: EntityLinker, question: str) -> Link:
+    return linker.link(question)[0]
+
+
+def test_part_of_a_name_links_the_entity(linker: EntityLinker):
+    link = strongest(linker, "How do I reindex the search service?")
+    assert link.entity == "component:default/nimbus-metadata-search-service"
+    assert link.strength >= LINKED and link.said == "search"
+
+
+def test_a_word_every_name_shares_tells_nothing_but_a_whole_name_does(linker: EntityLinker):
+    links = linker.link("Who is the owner of the Nimbus system as a whole?")
+    assert links[0].entity == "system:default/nimbus" and links[0].strength == 1.0
+    assert all(link.strength < LINKED for link in links[1:])
+
+
+def test_a_type_word_picks_the_entity_it_fits(linker: EntityLinker):
+    link = strongest(linker, "What does the datastore module do?")
+    assert link.entity == "component:default/nimbus-datastore"
+    others = {link.entity: link.strength for link in linker.link("What does the datastore module do?")}
+    assert others.get("api:default/nimbus-datastore-storagemanager-api", 0.0) < link.strength
+
+
+def test_a_type_word_that_does_not_fit_counts_against(linker: EntityLinker):
+    links = {link.entity: link.strength for link in linker.link("Where is the nimbus web website deployed?")}
+    assert links["component:default/nimbus-web"] > links.get("api:default/nimbus-web-api", 0.0)
+
+
+def test_camel_case_titles_and_joined_names(linker: EntityLinker):
+    assert (
+        strongest(linker, "Who uses the StorageManager API?").entity
+        == "api:default/nimbus-datastore-storagemanager-api"
+    )
+    assert strongest(linker, "what kind of component is queueproxy").entity == "component:default/queue-proxy"
+
+
+def test_misspelled_names_are_linked(linker: EntityLinker):
+    link = strongest(linker, "what does the datastroe module store?")
+    assert link.entity == "component:default/nimbus-datastore" and link.strength >= LINKED
+
+
+def test_acronyms_of_long_names(linker: EntityLinker):
+    link = strongest(linker, "how do I restart tgwu?")
+    assert link.entity == "component:default/text-generation-web-ui" and link.how == "linked by acronym"
+
+
+def test_a_kind_word_alone_names_nothing(linker: EntityLinker):
+    # "team" is every group's type and "components" is in a Location's name: neither names an entity
+    assert [link for link in linker.link("Which team owns the most components?") if link.strength >= LINKED] == []
+
+
+def test_why_says_how_an_entity_was_linked(linker: EntityLinker):
+    link = strongest(linker, "How do I reindex the search service?")
+    assert link.describe().startswith("linked by name words 'search' (")
