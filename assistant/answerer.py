@@ -134,7 +134,7 @@ class Answerer:
         if reader is None:
             hits = self.retriever.retrieve(text, k, entity=entity)
             return [source_for(hit, self.links_base_url) for hit in hits], 0
-        fetch = min(max(k * OVERFETCH, k), MAX_CANDIDATES)
+        fetch = min(k * OVERFETCH, MAX_CANDIDATES)
         while True:  # widen until k readable sources, or no more candidates
             hits = self.retriever.retrieve(text, fetch, entity=entity)
             shown, kept = readable_sources([source_for(hit, self.links_base_url) for hit in hits], reader)

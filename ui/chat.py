@@ -21,7 +21,7 @@ from assistant.permissions import ReadChecker, Reader, TokenMissing
 from assistant.prompts import ChatMessage, PromptLibrary
 from ui.feedback import AnswerIds, FeedbackWidgets, answer_index
 from ui.sign_in import SIGN_IN_NEEDED, TOKEN_ELEMENT
-from ui.suggestions import suggested_questions
+from ui.suggestions import FALLBACK, suggested_questions
 from ui.theme import CSS, backstage_theme
 
 HEAD = (Path(__file__).parent / "static" / "head.html").read_text(encoding="utf-8")
@@ -185,7 +185,8 @@ def build_chat_page(
             additional_outputs=[answer_ids],
             additional_inputs_accordion=gr.Accordion("Prompt, backend and model", open=False, render=False),
             # One-element examples show as cards in the empty chat and use the pickers' current values.
-            examples=[[question] for question in suggested_questions(answerer.retriever)],
+            # One page for every user: with permissions on, examples must not name anyone's entities.
+            examples=[[question] for question in (FALLBACK if checker else suggested_questions(answerer.retriever))],
             chatbot=gr.Chatbot(
                 placeholder=GREETING,
                 buttons=["copy"],
