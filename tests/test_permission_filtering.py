@@ -23,6 +23,7 @@ def test_hidden_refs_leave_lists_and_lines_that_name_them_go():
 def test_text_naming_nothing_hidden_is_left_as_it_is():
     assert redact(GATEWAY, set()) == GATEWAY
     assert redact(GATEWAY, {"component:default/elsewhere"}) == GATEWAY
+    assert redact(GATEWAY, {"component:default/fraud", "component:default/led"}) == GATEWAY  # whole refs only
 
 
 def test_refs_are_found_by_kind_and_not_confused_with_urls_or_images():

@@ -27,6 +27,11 @@ def mentioned_refs(text: str, kinds: Iterable[str] = CATALOG_KINDS) -> set[str]:
     return {match.group(0) for match in _REF.finditer(text) if match.group(1) in wanted}
 
 
+def _named(text: str, hidden: set[str]) -> set[str]:
+    """The refs of `hidden` that `text` names (whole refs: `x/a` is not named by `x/a-b`)."""
+    return {match.group(0) for match in _REF.finditer(text)} & hidden
+
+
 def _without(items: str, hidden: set[str]) -> str:
     kept = [item for item in items.split(", ") if item.strip().rstrip(".;") not in hidden]
     return ", ".join(kept)
@@ -34,24 +39,24 @@ def _without(items: str, hidden: set[str]) -> str:
 
 def redact(text: str, hidden: set[str]) -> str:
     """`text` without the refs in `hidden`: dropped from `Label: a, b` lists, other lines naming them dropped."""
-    if not hidden or not any(ref in text for ref in hidden):
+    if not hidden or not _named(text, hidden):
         return text
     lines = []
     for line in text.split("\n"):
-        named = {ref for ref in hidden if ref in line}
+        named = _named(line, hidden)
         if not named:
             lines.append(line)
             continue
         listed = _LIST_LINE.match(line)
-        if listed and not (named & mentioned_refs(listed.group("label"))):
+        if listed and not _named(listed.group("label"), named):
             rest = _without(listed.group("items"), named)
-            if rest and not any(ref in rest for ref in named):
+            if rest and not _named(rest, named):
                 lines.append(f"{listed.group('label')}: {rest}")
     return "\n".join(lines)
 
 
 def _redact_reason(reason: str, hidden: set[str]) -> str:
-    parts = [part for part in reason.split(" + ") if not any(ref in part for ref in hidden)]
+    parts = [part for part in reason.split(" + ") if not _named(part, hidden)]
     return " + ".join(parts) or "related"
 
 
@@ -93,7 +98,7 @@ def readable_facts(facts: Sequence[str], reader: Reader) -> list[str]:
         if subject not in allowed:
             continue
         head, sep, body = fact.partition("): ")
-        if not sep or not any(ref in body for ref in hidden):
+        if not sep or not _named(body, hidden):
             kept.append(fact)
             continue
         parts = [kept_part for part in body.split("; ") if (kept_part := _fact_part(part, hidden))]
