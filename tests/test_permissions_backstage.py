@@ -400,3 +400,34 @@ def test_page_signs_in_like_backstages_frontend_and_shows_each_user_what_they_ma
     assert "fraud-scorer" in alice
     assert "payments-gateway" in bob and "fraud-scorer" not in bob.lower() and "Fraud Scorer" not in bob
     assert "Sign in to Backstage" in nobody and "fraud-scorer" not in nobody
+
+
+def test_a_policy_outcome_changed_in_backstage_applies_without_a_reingest(
+    data_dir: Path, model_url: str, backstage: Backstage, catalog_dir: Path, tokens
+):
+    """Nothing about permissions is stored at ingest: un-restrict the entity in Backstage, and Bob sees it."""
+    settings = peer_settings(
+        data_dir, model_url, permissions="backstage", backstage_url=backstage.url, permissions_cache_seconds=0
+    )
+    bob = httpx.Client(base_url=backstage.url, headers={"Authorization": f"Bearer {tokens['bob']}"}, timeout=10)
+
+    def wait_until_bob_may_read(readable: bool) -> None:
+        deadline = time.monotonic() + 60
+        while True:
+            items = bob.post("/api/catalog/entities/by-refs", json={"entityRefs": [SECRET]}).json()["items"]
+            if (items[0] is not None) is readable:
+                return
+            assert time.monotonic() < deadline, "Backstage did not pick up the catalog edit"
+            time.sleep(0.5)
+
+    file = catalog_dir / "catalog-info.yaml"
+    with serve_in_thread(create_app(settings, chat_page=False)) as url:
+        try:
+            assert SECRET not in chat(url, tokens["bob"]).text
+            file.write_text(CATALOG.replace("  tags: [restricted]\n", ""))
+            wait_until_bob_may_read(True)
+            assert SECRET in [source["entity"] for source in chat(url, tokens["bob"]).json()["sources"]]
+        finally:
+            file.write_text(CATALOG)
+            wait_until_bob_may_read(False)
+            bob.close()
