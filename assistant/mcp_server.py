@@ -7,7 +7,6 @@ A thin adapter like the HTTP front doors: the same Answerer, retrieval, prompts 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from typing import Annotated, Any
 
 from mcp.server.fastmcp import Context, FastMCP
@@ -22,9 +21,9 @@ from assistant import __version__
 from assistant.answerer import Answerer, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
 from assistant.core import Core
 from assistant.documents import Source
-from assistant.entities import EntityDirectory, EntityView
-from assistant.errors import AssistantError, UnknownEntity
-from assistant.permissions import ReadChecker, Reader, mentioned_refs, redact
+from assistant.entities import EntityDirectory
+from assistant.errors import AssistantError
+from assistant.permissions import ReadChecker, Reader, readable_view
 from assistant.prompts import PromptLibrary
 from assistant.web.readers import reader_of
 
@@ -282,19 +281,6 @@ def build_mcp(
         )
 
     return server
-
-
-def readable_view(view: EntityView, reader: Reader) -> EntityView:
-    """The entity as `reader` may see it: unknown if they may not read it, no relation to what they may not."""
-    refs = {view.ref} | {relation.entity for relation in view.relations} | mentioned_refs(view.text)
-    allowed = reader.readable(refs)
-    if view.ref not in allowed:  # the same answer as for an entity that does not exist: nothing is revealed
-        raise UnknownEntity(f"no entity '{view.ref}' in the knowledge base; search finds refs by name", field="ref")
-    return replace(
-        view,
-        text=redact(view.text, refs - allowed),
-        relations=[relation for relation in view.relations if relation.entity in allowed],
-    )
 
 
 def mcp_for(core: Core) -> PortalMCP:

@@ -6,7 +6,14 @@ Nothing about permissions is stored at ingest; each question asks Backstage (cac
 
 from assistant.permissions.checker import BackstageReadChecker, ReadChecker
 from assistant.permissions.errors import PermissionCheckFailed, TokenMissing, TokenRejected
-from assistant.permissions.filtering import mentioned_refs, readable_catalog, readable_facts, readable_sources, redact
+from assistant.permissions.filtering import (
+    mentioned_refs,
+    readable_catalog,
+    readable_facts,
+    readable_sources,
+    readable_view,
+    redact,
+)
 from assistant.permissions.mode import read_checker
 from assistant.permissions.reader import Reader
 from assistant.permissions.tokens import API_KEY_HEADER, user_token
@@ -24,6 +31,7 @@ __all__ = [
     "readable_catalog",
     "readable_facts",
     "readable_sources",
+    "readable_view",
     "redact",
     "user_token",
 ]

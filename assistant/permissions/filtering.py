@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from assistant.documents import Source
+from assistant.entities import EntityView
+from assistant.errors import UnknownEntity
 from assistant.permissions.reader import Reader
 
 # Kinds whose refs are looked for in text; the kinds of the candidates themselves are added (custom kinds).
@@ -120,3 +122,16 @@ def readable_catalog(catalog: dict[str, list[str]], reader: Reader) -> dict[str,
     """The catalog summary (groups, users, systems, domains) with only what the reader may read."""
     allowed = reader.readable(ref for refs in catalog.values() for ref in refs)
     return {name: [ref for ref in refs if ref in allowed] for name, refs in catalog.items()}
+
+
+def readable_view(view: EntityView, reader: Reader) -> EntityView:
+    """The entity as `reader` may see it: unknown if they may not read it, no relation to what they may not."""
+    refs = {view.ref} | {relation.entity for relation in view.relations} | mentioned_refs(view.text)
+    allowed = reader.readable(refs)
+    if view.ref not in allowed:  # the same answer as for an entity that does not exist: nothing is revealed
+        raise UnknownEntity(f"no entity '{view.ref}' in the knowledge base; search finds refs by name", field="ref")
+    return replace(
+        view,
+        text=redact(view.text, refs - allowed),
+        relations=[relation for relation in view.relations if relation.entity in allowed],
+    )
