@@ -34,7 +34,7 @@ chromium:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-## A real Backstage backend for the ingest tests: npm packages from the lockfile (better-sqlite3 compiles
+## A real Backstage backend for the ingest and permission tests: npm packages from the lockfile (better-sqlite3 compiles
 ## against the system's Node headers), and mkdocs-techdocs-core in its own venv for TechDocs builds.
 HARNESS := tests/backstage
 $(HARNESS)/node_modules/.installed: $(HARNESS)/package.json $(HARNESS)/package-lock.json

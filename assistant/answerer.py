@@ -20,11 +20,15 @@ from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
 from assistant.links import source_for
 from assistant.llm.base import GenerationOptions, LLMBackend
 from assistant.llm.registry import BackendRegistry
+from assistant.permissions import Reader, readable_catalog, readable_facts, readable_sources
 from assistant.prompts import ChatMessage, PromptLibrary, PromptTemplate, RenderedPrompt
 from assistant.retrieval import Retriever
 from assistant.tokens import prompt_tokens
 
 log = logging.getLogger(__name__)
+# With a reader, retrieval asks for this many times `k` candidates at first, widening until `k` are readable.
+OVERFETCH = 3
+MAX_CANDIDATES = 200
 
 
 @dataclass(frozen=True)
@@ -72,6 +76,7 @@ class Question:
     options: GenerationOptions = field(default_factory=GenerationOptions)
     client_system: str | None = None  # a chat client's own system message, kept after ours
     retrieval: bool = True  # False for housekeeping requests (a chat UI asking for a title)
+    reader: Reader | None = None  # who is asking, in `backstage` permission mode; None: everything is readable
 
 
 class Answerer:
@@ -117,10 +122,35 @@ class Answerer:
         self.backends.get(question.backend)
 
     def retrieve(
-        self, text: str, k: int | None = None, entity: str | None = None, history: Sequence[ChatMessage] = ()
+        self,
+        text: str,
+        k: int | None = None,
+        entity: str | None = None,
+        reader: Reader | None = None,
+        history: Sequence[ChatMessage] = (),
     ) -> list[Source]:
-        hits = self.retriever.retrieve(text, k or self.top_k, entity=entity, history=history)
-        return [source_for(hit, self.links_base_url) for hit in hits]
+        return self.retrieve_readable(text, k, entity, reader, history)[0]
+
+    def retrieve_readable(
+        self,
+        text: str,
+        k: int | None = None,
+        entity: str | None = None,
+        reader: Reader | None = None,
+        history: Sequence[ChatMessage] = (),
+    ) -> tuple[list[Source], int]:
+        """The best `k` sources `reader` may read, and how many of the best `k` overall were withheld."""
+        k = k or self.top_k
+        if reader is None:
+            hits = self.retriever.retrieve(text, k, entity=entity, history=history)
+            return [source_for(hit, self.links_base_url) for hit in hits], 0
+        fetch = min(k * OVERFETCH, MAX_CANDIDATES)
+        while True:  # widen until k readable sources, or no more candidates
+            hits = self.retriever.retrieve(text, fetch, entity=entity, history=history)
+            shown, kept = readable_sources([source_for(hit, self.links_base_url) for hit in hits], reader)
+            if len(shown) >= k or len(hits) < fetch or fetch >= MAX_CANDIDATES:
+                return shown[:k], kept[:k].count(False)
+            fetch = min(fetch * 4, MAX_CANDIDATES)
 
     def _context(self, sources: list[Source], with_definitions: bool) -> list[dict[str, Any]]:
         """Sources as template variables, best first, within the optional character cap (`max_context_chars`);
@@ -151,14 +181,19 @@ class Answerer:
 
     async def sources_for(self, question: Question, template: PromptTemplate) -> list[Source]:
         """The retrieved sources, or none for templates that do not use retrieval."""
+        return (await self._retrieved(question, template))[0]
+
+    async def _retrieved(self, question: Question, template: PromptTemplate) -> tuple[list[Source], int]:
         if not template.retrieval or not question.retrieval:
-            return []
+            return [], 0
         # Embedding is CPU work: keep it off the event loop so other streams keep flowing. Awaiting the vector
         # here, not in a worker thread, lets every question in flight share one batch (retrieval reuses it).
         # A follow-up is searched with the names it refers to, so that is the text embedded.
         query = self.retriever.read(question.text, question.history).query if question.history else question.text
         await asyncio.wrap_future(self.retriever.kb.embedder.submit_query(query))
-        return await asyncio.to_thread(self.retrieve, question.text, question.k, question.entity, question.history)
+        return await asyncio.to_thread(
+            self.retrieve_readable, question.text, question.k, question.entity, question.reader, question.history
+        )
 
     async def render(self, question: Question, template: PromptTemplate, sources: list[Source]) -> RenderedPrompt:
         """Exactly what the backend will be sent (`assistant prompts render` shows this too)."""
@@ -195,6 +230,9 @@ class Answerer:
                 if "facts" in template.variables
                 else []
             )
+            if question.reader is not None:  # the prompt never names what the reader may not read
+                catalog = readable_catalog(catalog, question.reader) if catalog is not None else None
+                facts = readable_facts(facts, question.reader)
 
             def render(turns: Sequence[ChatMessage], quoted: Sequence[dict[str, Any]]) -> RenderedPrompt:
                 return self.prompts.render(
@@ -223,7 +261,7 @@ class Answerer:
         template = self.prompts.get(question.prompt or self.default_prompt)
         backend = self.backends.get(question.backend)
         model = question.model or backend.default_model
-        sources = await self.sources_for(question, template)
+        sources, withheld = await self._retrieved(question, template)
         retrieval_ms = (time.perf_counter() - started) * 1000
         yield SourcesEvent(sources)
 
@@ -262,6 +300,8 @@ class Answerer:
                 "total_ms": round((time.perf_counter() - started) * 1000, 1),
             },
         }
+        if question.reader is not None:  # how many of the best sources the asker may not read; never which
+            record["withheld"] = withheld
         if self.observers:
             await asyncio.to_thread(self._notify, record)
         yield DoneEvent(record)

@@ -27,6 +27,7 @@ from assistant.answerer import (
 )
 from assistant.knowledge import LAST_INGEST_FILE, KnowledgeBase
 from assistant.llm.registry import BackendRegistry
+from assistant.permissions import Reader
 from assistant.web.openapi import (
     AnswerRecord,
     NativeError,
@@ -37,6 +38,7 @@ from assistant.web.openapi import (
     sse_events,
     success,
 )
+from assistant.web.readers import READS_CATALOG
 
 # Backstage's entity reference: `kind:[namespace/]name`, as the catalog writes it.
 ENTITY_REF_PATTERN = r"^[A-Za-z][A-Za-z0-9]*:(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$"
@@ -90,11 +92,12 @@ class ChatController(Controller):
         summary="Ask a question; streams server-sent events by default",
         responses={
             **success(AnswerRecord, "The final record (with `stream: false`), or the event stream"),
-            **error_responses(NativeError, 400, 404, 413, 422),
+            **error_responses(NativeError, 400, 401, 404, 413, 422, 503),
         },
         operation_class=also_streams(sse_events("Events `sources`, `token`..., `error`?, then `done`")),
+        opt=READS_CATALOG,
     )
-    async def chat(self, data: ChatRequest, answerer: Answerer) -> Response[Any]:
+    async def chat(self, data: ChatRequest, answerer: Answerer, reader: Reader | None) -> Response[Any]:
         """Events: `sources` (before the first token), `token`, `error` (after which the sources stand), `done`."""
         question = Question(
             data.question,
@@ -103,6 +106,7 @@ class ChatController(Controller):
             backend=data.backend,
             model=data.model,
             entity=data.entity,
+            reader=reader,
         )
         answerer.validate(question)  # a bad request gets its 4xx before the stream starts
         if not data.stream:
@@ -124,12 +128,13 @@ class ChatController(Controller):
         summary="The sources the assistant would use, without an answer",
         responses={
             **success(SourcesResponse, "The sources, best first"),
-            **error_responses(NativeError, 400, 413, 422),
+            **error_responses(NativeError, 400, 401, 413, 422, 503),
         },
+        opt=READS_CATALOG,
     )
-    async def retrieve(self, data: RetrieveRequest, answerer: Answerer) -> dict[str, Any]:
+    async def retrieve(self, data: RetrieveRequest, answerer: Answerer, reader: Reader | None) -> dict[str, Any]:
         answerer.validate(Question(data.question))
-        sources = await asyncio.to_thread(answerer.retrieve, data.question, data.k, data.entity)
+        sources = await asyncio.to_thread(answerer.retrieve, data.question, data.k, data.entity, reader)
         return {"sources": [source.to_dict() for source in sources]}
 
 

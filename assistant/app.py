@@ -40,6 +40,7 @@ from assistant.web.errors import (
 from assistant.web.guards import admin_guard, api_key_guard
 from assistant.web.mcp_mount import MCP_PATH, mount_mcp
 from assistant.web.middleware import frame_ancestors
+from assistant.web.readers import reader_dependency, reader_guard
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ def _ingestor(core: Core) -> Any:
 
 def front_doors(settings: Settings) -> list[Any]:
     """The routers of the API and the compatible APIs, each with its guard and its error shape."""
-    keys = api_key_guard(settings.api_keys)
+    keys = api_key_guard(settings.api_keys, settings.permissions == "backstage")
     return [
         *route_handlers,
         Router("/api/admin", route_handlers=admin_handlers, guards=admin_guard(settings.admin_token)),
@@ -117,7 +118,8 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     readiness = Readiness(_start_parts(core))
     lifespan: list[Any] = [_warm_up(readiness)]
     max_body_bytes = settings.max_request_chars * 8  # characters, in UTF-8 and JSON escapes
-    mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), api_key_guard(settings.api_keys), max_body_bytes)
+    keys = api_key_guard(settings.api_keys, settings.permissions == "backstage")
+    mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), keys, max_body_bytes)
     handlers.append(mcp_handler)
     lifespan.append(mcp_lifespan)
     errors = app_exception_handlers(native_body, {"/v1/": openai_body, "/ollama/": ollama_body, MCP_PATH: mcp_body})
@@ -130,7 +132,12 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
         lifespan.append(page_lifespan)
     app = Litestar(
         route_handlers=handlers,
-        dependencies={**dependencies(core, ingestor=_ingestor(core)), **observed.dependencies},
+        dependencies={
+            **dependencies(core, ingestor=_ingestor(core)),
+            **reader_dependency(core.read_checker),
+            **observed.dependencies,
+        },
+        guards=reader_guard(core.read_checker),  # only handlers marked READS_CATALOG
         exception_handlers=errors,
         request_max_body_size=max_body_bytes,
         lifespan=lifespan,

@@ -12,6 +12,7 @@ from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, UnknownPrompt
 from assistant.knowledge import KnowledgeBase, open_chroma
 from assistant.llm.registry import BackendRegistry
+from assistant.permissions import ReadChecker, read_checker
 from assistant.prompts import PromptLibrary
 from assistant.retrieval import Retriever
 from assistant.settings import Settings
@@ -25,6 +26,7 @@ class Core:
     prompts: PromptLibrary
     backends: BackendRegistry
     answerer: Answerer
+    read_checker: ReadChecker | None = None  # `backstage` permission mode: asks Backstage who may read what
 
 
 def open_knowledge_base(settings: Settings) -> KnowledgeBase:
@@ -52,4 +54,4 @@ def build_core(settings: Settings, kb: KnowledgeBase | None = None) -> Core:
         max_question_chars=settings.max_question_chars,
         max_history_messages=settings.max_history_messages,
     )
-    return Core(settings, kb, retriever, prompts, backends, answerer)
+    return Core(settings, kb, retriever, prompts, backends, answerer, read_checker(settings))

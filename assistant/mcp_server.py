@@ -23,7 +23,9 @@ from assistant.core import Core
 from assistant.documents import Source
 from assistant.entities import EntityDirectory
 from assistant.errors import AssistantError
+from assistant.permissions import ReadChecker, Reader, readable_view
 from assistant.prompts import PromptLibrary
+from assistant.web.readers import reader_of
 
 ENTITY_REF_PATTERN = r"^[A-Za-z][A-Za-z0-9]*:(?:[A-Za-z0-9][A-Za-z0-9._-]*/)?[A-Za-z0-9][A-Za-z0-9._-]*$"
 SNIPPET_CHARS = 600
@@ -121,10 +123,21 @@ def source_result(source: Source) -> SourceResult:
 class PortalMCP(FastMCP):
     """FastMCP whose prompts are the prompt library's templates, read live (edits show without a restart)."""
 
-    def __init__(self, answerer: Answerer, prompts: PromptLibrary, **kwargs: Any) -> None:
+    def __init__(
+        self, answerer: Answerer, prompts: PromptLibrary, checker: ReadChecker | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.answerer = answerer
         self.library = prompts
+        self.checker = checker
+
+    def reader(self, ctx: Context | None = None) -> Reader | None:
+        """Who is asking (`backstage` permission mode): the bearer token of the HTTP request that carries the call."""
+        if self.checker is None:
+            return None
+        context = ctx or self.get_context()
+        request = context.request_context.request if context.request_context else None
+        return reader_of(getattr(request, "headers", {}), self.checker)
 
     async def list_prompts(self) -> list[MCPPrompt]:
         return [
@@ -146,6 +159,7 @@ class PortalMCP(FastMCP):
         arguments = arguments or {}
         question = Question(str(arguments.get("question") or ""), prompt=name, entity=arguments.get("entity") or None)
         try:
+            question.reader = self.reader()
             self.answerer.validate(question)
             template = self.library.get(name)
             sources = await self.answerer.sources_for(question, template)
@@ -163,12 +177,17 @@ class PortalMCP(FastMCP):
 
 
 def build_mcp(
-    answerer: Answerer, prompts: PromptLibrary, entities: EntityDirectory, max_body_bytes: int = 1_000_000
+    answerer: Answerer,
+    prompts: PromptLibrary,
+    entities: EntityDirectory,
+    max_body_bytes: int = 1_000_000,
+    checker: ReadChecker | None = None,
 ) -> PortalMCP:
     """The MCP server over the core objects; `streamable_http_app()` or `run("stdio")` serves it."""
     server = PortalMCP(
         answerer,
         prompts,
+        checker,
         name="backchat-assistant",
         instructions=INSTRUCTIONS,
         stateless_http=True,  # no session state to lose between replicas or restarts
@@ -182,13 +201,14 @@ def build_mcp(
     @server.tool(structured_output=True)
     async def search(
         query: QueryText,
+        ctx: Context,
         k: Annotated[int, Field(ge=1, le=50, description="How many sources")] = 5,
         entity: EntityScope = None,
     ) -> SearchResult:
         """Find the catalog entities and TechDocs pages that answer a question, best first, each with why."""
         try:
             answerer.validate(Question(query))
-            sources = await asyncio.to_thread(answerer.retrieve, query, k, entity)
+            sources = await asyncio.to_thread(answerer.retrieve, query, k, entity, server.reader(ctx))
         except AssistantError as error:
             raise ToolError(error.message) from None
         return SearchResult(sources=[source_result(source) for source in sources])
@@ -196,10 +216,14 @@ def build_mcp(
     @server.tool(structured_output=True)
     async def get_entity(
         ref: Annotated[str, Field(min_length=1, description="Entity ref: kind:namespace/name, e.g. group:default/x")],
+        ctx: Context,
     ) -> EntityResult:
         """A catalog entity as ingested: its record, relations both ways, TechDocs pages and Backstage URL."""
         try:
             view = await asyncio.to_thread(entities.get, ref)
+            reader = server.reader(ctx)
+            if reader is not None:
+                view = await asyncio.to_thread(readable_view, view, reader)
         except AssistantError as error:
             raise ToolError(error.message) from None
         return EntityResult(
@@ -224,6 +248,7 @@ def build_mcp(
         """Answer a question from the catalog and TechDocs, citing its sources; reports progress as it writes."""
         request = Question(question, prompt=prompt, backend=backend, model=model, entity=entity)
         try:
+            request.reader = server.reader(ctx)
             answerer.validate(request)
         except AssistantError as error:
             raise ToolError(error.message) from None
@@ -261,4 +286,10 @@ def build_mcp(
 def mcp_for(core: Core) -> PortalMCP:
     """The MCP server of a running assistant, for `/mcp` and for `assistant mcp` (stdio)."""
     entities = EntityDirectory(core.retriever, core.settings.links_base_url)
-    return build_mcp(core.answerer, core.prompts, entities, max_body_bytes=core.settings.max_request_chars * 8)
+    return build_mcp(
+        core.answerer,
+        core.prompts,
+        entities,
+        max_body_bytes=core.settings.max_request_chars * 8,
+        checker=core.read_checker,
+    )

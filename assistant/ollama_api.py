@@ -22,9 +22,11 @@ from assistant.answerer import Answerer, DoneEvent, ErrorEvent, TokenEvent
 from assistant.compat import ModelCatalog, question_from_messages, replay, start_answer, whole_answer
 from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
+from assistant.permissions import Reader
 from assistant.prompts import PromptLibrary
 from assistant.settings import Settings
 from assistant.web.openapi import OllamaError, also_streams, error_responses, ndjson_lines, success
+from assistant.web.readers import READS_CATALOG
 
 # The version of Ollama's API these endpoints follow; clients enable features by it.
 OLLAMA_API_VERSION = "0.12.0"
@@ -160,13 +162,20 @@ class OllamaController(Controller):
             **error_responses(OllamaError, 400, 401, 404, 413, 422, 502, 503, 504),
         },
         operation_class=also_streams(ndjson_lines("One JSON object a line; the last has `done: true`")),
+        opt=READS_CATALOG,
     )
     async def chat(
-        self, data: OllamaChatRequest, answerer: Answerer, models: ModelCatalog, settings: Settings
+        self,
+        data: OllamaChatRequest,
+        answerer: Answerer,
+        models: ModelCatalog,
+        settings: Settings,
+        reader: Reader | None,
     ) -> Response[Any]:
         model = data.model or settings.model_name
         turns = [(message.role, message.content) for message in data.messages]
         question = question_from_messages(turns, model, models, options_from(data.options))
+        question.reader = reader
         started = time.perf_counter_ns()
         sources, buffered, rest = await start_answer(answerer, question)
         show_sources = settings.append_sources and question.retrieval

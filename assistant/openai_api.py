@@ -21,8 +21,10 @@ from assistant.answerer import Answerer, DoneEvent, ErrorEvent, TokenEvent
 from assistant.compat import ModelCatalog, question_from_messages, replay, start_answer, text_of, whole_answer
 from assistant.links import sources_markdown
 from assistant.llm.base import GenerationOptions
+from assistant.permissions import Reader
 from assistant.settings import Settings
 from assistant.web.openapi import OpenAIError, also_streams, error_responses, sse_events, success
+from assistant.web.readers import READS_CATALOG
 
 STARTED = int(time.time())
 PositiveInt = Annotated[int, msgspec.Meta(ge=1)]
@@ -114,13 +116,20 @@ class OpenAIController(Controller):
             **error_responses(OpenAIError, 400, 401, 404, 413, 422, 502, 503, 504),
         },
         operation_class=also_streams(sse_events("Chunks as `data: {...}`, then `data: [DONE]`", named=False)),
+        opt=READS_CATALOG,
     )
     async def chat_completions(
-        self, data: ChatCompletionRequest, answerer: Answerer, models: ModelCatalog, settings: Settings
+        self,
+        data: ChatCompletionRequest,
+        answerer: Answerer,
+        models: ModelCatalog,
+        settings: Settings,
+        reader: Reader | None,
     ) -> Response[Any]:
         model = data.model or settings.model_name
         turns = [(message.role, text_of(message.content)) for message in data.messages]
         question = question_from_messages(turns, model, models, options_from(data))
+        question.reader = reader
         sources, buffered, rest = await start_answer(answerer, question)
         show_sources = settings.append_sources and question.retrieval
         completion_id = f"chatcmpl-{uuid.uuid4().hex}"

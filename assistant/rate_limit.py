@@ -17,6 +17,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 
 from assistant.errors import AssistantError
+from assistant.permissions.tokens import api_key
 from assistant.settings import Settings
 
 ANSWER_PATHS = frozenset({"/api/chat", "/v1/chat/completions", "/ollama/api/chat"})
@@ -29,17 +30,14 @@ def _path(request: Request[Any, Any, Any]) -> str:
     return str(request.scope["path"]).removeprefix(root) or "/"
 
 
-def _bearer(request: Request[Any, Any, Any]) -> str:
-    return (request.headers.get("authorization") or "").removeprefix("Bearer ").strip()
-
-
 def identify(settings: Settings) -> Any:
     """A configured API key counts as the client; anything else (no key, a wrong one) counts as its address,
     so that made-up keys cannot each start a fresh allowance."""
     keys = [key.get_secret_value() for key in settings.api_keys]
+    permissions_on = settings.permissions == "backstage"  # the key is then in X-Api-Key
 
     def identifier(request: Request[Any, Any, Any]) -> str:
-        token = _bearer(request)
+        token = api_key(request.headers, permissions_on)
         if token and any(hmac.compare_digest(token, key) for key in keys):
             return "key:" + hashlib.sha256(token.encode()).hexdigest()[:16]
         return "address:" + get_remote_address(request)

@@ -162,6 +162,24 @@ class Settings(BaseSettings):
     )
     rate_limit_period: Literal["second", "minute", "hour", "day"] = "minute"
 
+    # Who may read what (see assistant/permissions)
+    permissions: Literal["off", "backstage"] = Field(
+        default="off",
+        description="off: everyone who can reach the service sees everything; "
+        "backstage: each answer only uses what the caller's Backstage user token may read",
+    )
+    permissions_cache_seconds: float = Field(
+        default=30, ge=0, le=3600, description="How long Backstage's answer about one user and one entity is reused"
+    )
+    backstage_auth_provider: str = Field(
+        default="guest",
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="Backstage auth provider the chat page refreshes its user token from",
+    )
+    backstage_auth_env: str = Field(
+        default="development", pattern=r"^[A-Za-z0-9._-]+$", description="The auth environment (auth.environment)"
+    )
+
     # Service
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

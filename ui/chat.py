@@ -5,6 +5,7 @@ Imports only the core (answerer, prompt and backend listings); the app factory m
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,11 @@ from assistant.errors import AssistantError
 from assistant.feedback import Feedback
 from assistant.links import sources_markdown, strip_sources
 from assistant.llm.registry import BackendRegistry
+from assistant.permissions import ReadChecker, Reader, TokenMissing
 from assistant.prompts import ChatMessage, PromptLibrary
 from ui.feedback import AnswerIds, FeedbackWidgets, answer_index
-from ui.suggestions import suggested_questions
+from ui.sign_in import SIGN_IN_NEEDED, TOKEN_ELEMENT
+from ui.suggestions import FALLBACK, suggested_questions
 from ui.theme import CSS, backstage_theme
 
 HEAD = (Path(__file__).parent / "static" / "head.html").read_text(encoding="utf-8")
@@ -60,8 +63,23 @@ def entity_scope(request: gr.Request | None) -> str | None:
     return value or None
 
 
+async def reader_for(checker: ReadChecker | None, token: str) -> Reader | None:
+    """The asker in `backstage` permission mode (None in `off`); raises with what to do when not signed in."""
+    if checker is None:
+        return None
+    if not token.strip():
+        raise TokenMissing(SIGN_IN_NEEDED)
+    reader = Reader(token.strip(), checker)
+    await asyncio.to_thread(reader.verify)
+    return reader
+
+
 def build_chat_page(
-    answerer: Answerer, prompts: PromptLibrary, backends: BackendRegistry, feedback: Feedback | None = None
+    answerer: Answerer,
+    prompts: PromptLibrary,
+    backends: BackendRegistry,
+    feedback: Feedback | None = None,
+    checker: ReadChecker | None = None,
 ) -> gr.Blocks:
     async def respond(
         message: str,
@@ -71,10 +89,11 @@ def build_chat_page(
         model: str | None,
         answer_ids: AnswerIds,
         request: gr.Request,
+        token: str = "",  # the user's Backstage token, filled in by the page (`backstage` permission mode)
     ) -> AsyncIterator[tuple[str, AnswerIds]]:
         """Streams the answer; once it is done, remembers its answer_id under the message's index."""
         answer_ids = dict(answer_ids or {})
-        async for text, record in _stream(message, history, prompt, backend, model, request):
+        async for text, record in _stream(message, history, prompt, backend, model, token, request):
             if record is not None:
                 answer_ids[answer_index(history)] = record["answer_id"]
             yield text, answer_ids
@@ -85,6 +104,7 @@ def build_chat_page(
         prompt: str,
         backend: str,
         model: str | None,
+        token: str,
         request: gr.Request,
     ) -> AsyncIterator[tuple[str, dict[str, Any] | None]]:
         question = Question(
@@ -97,6 +117,7 @@ def build_chat_page(
         )
         answer, sources_md = "", ""
         try:
+            question.reader = await reader_for(checker, token)
             async for event in answerer.answer(question):
                 if isinstance(event, SourcesEvent):
                     sources_md = sources_markdown(event.sources, with_entities=True)
@@ -155,13 +176,17 @@ def build_chat_page(
             render=False,
         )
         answer_ids = gr.State({})
+        inputs: list[Any] = [prompt_picker, backend_picker, model_picker, answer_ids]
+        if checker is not None:  # rendered (so the page's script can fill it) but never shown
+            inputs.append(gr.Textbox(elem_id=TOKEN_ELEMENT, elem_classes=["assistant-hidden"], container=False))
         chat = gr.ChatInterface(
             respond,
-            additional_inputs=[prompt_picker, backend_picker, model_picker, answer_ids],
+            additional_inputs=inputs,
             additional_outputs=[answer_ids],
             additional_inputs_accordion=gr.Accordion("Prompt, backend and model", open=False, render=False),
             # One-element examples show as cards in the empty chat and use the pickers' current values.
-            examples=[[question] for question in suggested_questions(answerer.retriever)],
+            # One page for every user: with permissions on, examples must not name anyone's entities.
+            examples=[[question] for question in (FALLBACK if checker else suggested_questions(answerer.retriever))],
             chatbot=gr.Chatbot(
                 placeholder=GREETING,
                 buttons=["copy"],

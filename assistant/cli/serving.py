@@ -30,6 +30,13 @@ def serve(
 def mcp_stdio() -> None:
     """Serve the MCP tools (search, get_entity, ask) and prompts over stdio, for agents that start a process."""
     from assistant.core import build_core
+    from assistant.errors import ConfigError
     from assistant.mcp_server import mcp_for
 
-    mcp_for(build_core(current_settings())).run("stdio")
+    settings = current_settings()
+    if settings.permissions == "backstage":
+        raise ConfigError(
+            "assistant mcp (stdio) has no caller whose Backstage permissions could be checked: with "
+            "ASSISTANT_PERMISSIONS=backstage, agents use /mcp over HTTP with the user's Backstage token"
+        )
+    mcp_for(build_core(settings)).run("stdio")

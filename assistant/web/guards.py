@@ -6,7 +6,7 @@ Guards run before the body is read, and raise errors whose status and code every
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -14,8 +14,9 @@ from litestar.handlers import BaseRouteHandler
 from pydantic import SecretStr
 
 from assistant.errors import AdminDisabled, Unauthorized
+from assistant.permissions.tokens import api_key
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None] | None]
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -28,19 +29,22 @@ def _matches(token: str, keys: Sequence[SecretStr]) -> bool:
     return any(results)
 
 
-def api_key_guard(keys: Sequence[SecretStr]) -> list[Guard]:
+def api_key_guard(keys: Sequence[SecretStr], permissions_on: bool = False) -> list[Guard]:
     """With keys configured, only `Authorization: Bearer <key>` of one of them gets through; none: open.
 
-    Handlers with `opt={"public": True}` stay open (Ollama's `/api/version`, which clients probe first).
+    In `backstage` permission mode the bearer token is the user's Backstage token, and the key goes in
+    `X-Api-Key`. Handlers with `opt={"public": True}` stay open (Ollama's `/api/version`, which clients probe
+    first).
     """
     if not keys:
         return []
+    how = "X-Api-Key: <key>" if permissions_on else "Authorization: Bearer <key>"
 
     def require_api_key(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         if handler.opt.get("public"):
             return
-        if not _matches(bearer_token(connection), keys):
-            raise Unauthorized("missing or wrong API key: send Authorization: Bearer <key>")
+        if not _matches(api_key(connection.headers, permissions_on), keys):
+            raise Unauthorized(f"missing or wrong API key: send {how}")
 
     return [require_api_key]
 

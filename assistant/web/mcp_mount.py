@@ -1,4 +1,5 @@
-"""The MCP server's streamable HTTP transport, mounted at `/mcp` behind the API key guard.
+"""The MCP server's streamable HTTP transport, mounted at `/mcp` behind the API key guard (and, in `backstage`
+permission mode, the user token guard).
 
 Litestar does not forward lifespan events to mounted apps, and the MCP session manager must run for the
 service's lifetime: so Litestar's lifespan runs it, as it does Gradio's.
@@ -19,6 +20,7 @@ from assistant.errors import RequestTooLarge
 from assistant.mcp_server import PortalMCP
 from assistant.web.errors import exception_handlers, mcp_body
 from assistant.web.guards import Guard
+from assistant.web.readers import READS_CATALOG
 
 MCP_PATH = "/mcp"
 
@@ -46,6 +48,7 @@ def mount_mcp(server: PortalMCP, guards: list[Guard], max_body_bytes: int) -> tu
         guards=[*guards, body_limit(max_body_bytes)],
         exception_handlers=exception_handlers(mcp_body),
         include_in_schema=False,  # JSON-RPC, described by the MCP specification rather than OpenAPI
+        opt=READS_CATALOG,
     )
     async def mcp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         await manager.handle_request(scope, receive, send)  # type: ignore[arg-type]

@@ -85,6 +85,7 @@ class AnswerRecord(msgspec.Struct):
     backend: str
     model: str
     error: dict[str, Any] | None = None
+    withheld: int | None = None  # `backstage` permission mode: how many of the best sources the asker may not read
 
 
 # --- builders --------------------------------------------------------------------------------------

@@ -108,8 +108,12 @@ def chat_page_fallback(
     import gradio as gr
 
     from ui.chat import CSS, HEAD, backstage_theme, build_chat_page
+    from ui.sign_in import sign_in_head
 
-    page = build_chat_page(core.answerer, core.prompts, core.backends, feedback)
+    page = build_chat_page(core.answerer, core.prompts, core.backends, feedback, core.read_checker)
+    head = HEAD
+    if core.read_checker is not None:  # `backstage` permission mode: the page gets its user's Backstage token
+        head += sign_in_head(core.settings.backstage_auth_provider, core.settings.backstage_auth_env)
     gradio_app = gr.mount_gradio_app(
         fastapi.FastAPI(openapi_url=None, docs_url=None, redoc_url=None),
         page,
@@ -122,7 +126,7 @@ def chat_page_fallback(
     )
 
     # App middleware runs inside matched routes only; the page is reached from the router's 404.
-    page_app = frame_ancestors(core.settings.frame_ancestors)(with_head_script(gradio_app, HEAD))
+    page_app = frame_ancestors(core.settings.frame_ancestors)(with_head_script(gradio_app, head))
 
     # Gradio's page also calls itself at its public URL (`ASSISTANT_ROOT_PATH` and all), which may sit
     # under an API prefix (Backstage's `/api/proxy/...`).
