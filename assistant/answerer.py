@@ -14,6 +14,9 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.catalog.answers import CatalogFact
+from assistant.catalog_lead import catalog_lead
+from assistant.citations import CitationCheck
 from assistant.context_budget import ContextReport, fit_prompt
 from assistant.documents import Source
 from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
@@ -212,7 +215,12 @@ class Answerer:
         )
 
     async def fit(
-        self, question: Question, template: PromptTemplate, sources: list[Source], options: GenerationOptions
+        self,
+        question: Question,
+        template: PromptTemplate,
+        sources: list[Source],
+        options: GenerationOptions,
+        catalog_answer: str = "",
     ) -> tuple[RenderedPrompt, ContextReport]:
         """The prompt within the backend's context window, less the answer's tokens, and what was left out."""
         backend = self.backends.get(question.backend)
@@ -244,6 +252,7 @@ class Answerer:
                     entity_scope=question.entity,
                     catalog=catalog,
                     extra_system=question.client_system,
+                    catalog_answer=catalog_answer,
                 )
 
             def count(prompt: RenderedPrompt) -> int:
@@ -270,13 +279,29 @@ class Answerer:
         first_token_ms: float | None = None
         error: LLMError | None = None
         context: ContextReport | None = None
+        citations = CitationCheck(len(sources))
+        mode = template.catalog_answers if sources else "off"
+        facts, lead = await asyncio.to_thread(self._lead, question, sources) if mode != "off" else ([], "")
+        if lead:  # the catalog's own answer, exactly, before any model text
+            first_token_ms = (time.perf_counter() - started) * 1000
+            pieces.append(citations.feed(lead) + citations.finish())
+            yield TokenEvent(pieces[-1])
         try:  # a prompt that cannot fit the window fails like the backend would
-            rendered, context = await self.fit(question, template, sources, options)
-            async for piece in backend.stream(rendered, model, options):
-                if first_token_ms is None:
-                    first_token_ms = (time.perf_counter() - started) * 1000
-                pieces.append(piece)
-                yield TokenEvent(piece)
+            if not (mode == "only" and facts):
+                rendered, context = await self.fit(question, template, sources, options, lead)
+                separator = "\n\n" if lead and backend.style == "chat" else ""
+                async for piece in backend.stream(rendered, model, options):
+                    shown = citations.feed(piece)
+                    if not shown:
+                        continue
+                    if first_token_ms is None:
+                        first_token_ms = (time.perf_counter() - started) * 1000
+                    shown, separator = separator + shown, ""
+                    pieces.append(shown)
+                    yield TokenEvent(shown)
+                if tail := citations.finish():
+                    pieces.append(tail)
+                    yield TokenEvent(tail)
         except LLMError as failure:
             error = failure
             log.warning("answer failed: %s", failure.message)
@@ -287,7 +312,9 @@ class Answerer:
             "answer": "".join(pieces).strip(),
             "complete": error is None,
             "error": {"code": error.code, "message": error.message} if error else None,
-            "sources": [source.to_dict() for source in sources],
+            "sources": [{**source.to_dict(), "cited": n in citations.used} for n, source in enumerate(sources, 1)],
+            "citations": citations.record(),
+            "catalog_facts": [fact.to_dict() for fact in facts],
             "prompt": self.prompts.stamp(template),
             "backend": backend.name,
             "backend_type": backend.type,
@@ -305,6 +332,11 @@ class Answerer:
         if self.observers:
             await asyncio.to_thread(self._notify, record)
         yield DoneEvent(record)
+
+    def _lead(self, question: Question, sources: list[Source]) -> tuple[list[CatalogFact], str]:
+        return catalog_lead(
+            self.retriever, question.text, question.history, sources, self.links_base_url, question.reader
+        )
 
     def _notify(self, record: dict[str, Any]) -> None:
         """An observer that fails (say the feedback database is down) is logged; the answer still goes out."""

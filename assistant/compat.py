@@ -15,7 +15,7 @@ from typing import Any
 from assistant.answerer import Answerer, AnswerEvent, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
 from assistant.documents import Source
 from assistant.errors import InvalidRequest, RequestTooLarge, UnknownModel
-from assistant.links import sources_markdown, strip_sources
+from assistant.links import cited_numbers, sources_markdown, strip_sources
 from assistant.llm.base import GenerationOptions
 from assistant.prompts import ChatMessage, PromptLibrary
 from assistant.settings import Settings
@@ -141,5 +141,5 @@ async def whole_answer(
     if record.get("error"):
         content += f"\n\n⚠️ {record['error']['message']}"
     if show_sources:
-        content += sources_markdown(sources)
+        content += sources_markdown(sources, cited=cited_numbers(record))
     return record, content, pieces

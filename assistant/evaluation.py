@@ -62,7 +62,7 @@ def load_questions(file: Path) -> list[EvalQuestion]:
             expected = tuple((str(e["entity"]), str(e["page"]) if e.get("page") else None) for e in item["expected"])
             if not str(item["question"]).strip() or not expected:
                 raise ValueError("needs a question and at least one expected source")
-            history = _history(item.get("history") or [])
+            history = parse_history(item.get("history") or [])
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise InvalidRequest(f"{file}:{number}: not a question line ({error})") from None
         questions.append(EvalQuestion(str(item["question"]), expected, history))
@@ -71,7 +71,7 @@ def load_questions(file: Path) -> list[EvalQuestion]:
     return questions
 
 
-def _history(turns: list[Any]) -> tuple[dict[str, str], ...]:
+def parse_history(turns: list[Any]) -> tuple[dict[str, str], ...]:
     if not isinstance(turns, list):
         raise ValueError("history must be a list of turns")
     history = []

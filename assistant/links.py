@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from urllib.parse import quote
 
 from assistant.documents import EntityRef, Hit, Source
@@ -43,15 +43,24 @@ def source_for(hit: Hit, base_url: str) -> Source:
     )
 
 
-def sources_markdown(sources: Sequence[Source], with_entities: bool = False) -> str:
-    """The numbered list of links appended to an answer; chat UIs open markdown links in a new tab."""
+def sources_markdown(sources: Sequence[Source], with_entities: bool = False, cited: Collection[int] = ()) -> str:
+    """The numbered list of links appended to an answer; chat UIs open markdown links in a new tab. The
+    sources the answer cites (by number) are marked."""
     if not sources:
         return ""
     lines = [
-        f"{n}. [{source.title}]({source.url})" + (f" `{source.entity}`" if with_entities else "")
+        f"{n}. [{source.title}]({source.url})"
+        + (f" `{source.entity}`" if with_entities else "")
+        + (" · cited" if n in cited else "")
         for n, source in enumerate(sources, 1)
     ]
     return SOURCES_HEADING + "\n".join(lines)
+
+
+def cited_numbers(record: dict[str, object]) -> list[int]:
+    """The source numbers a final record says the answer cites."""
+    citations = record.get("citations")
+    return list(citations.get("used") or []) if isinstance(citations, dict) else []
 
 
 def strip_sources(text: str) -> str:

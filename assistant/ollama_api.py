@@ -20,7 +20,7 @@ from litestar.response import Stream
 
 from assistant.answerer import Answerer, DoneEvent, ErrorEvent, TokenEvent
 from assistant.compat import ModelCatalog, question_from_messages, replay, start_answer, whole_answer
-from assistant.links import sources_markdown
+from assistant.links import cited_numbers, sources_markdown
 from assistant.llm.base import GenerationOptions
 from assistant.permissions import Reader
 from assistant.prompts import PromptLibrary
@@ -220,7 +220,7 @@ class OllamaController(Controller):
                     yield line(f"\n\n⚠️ {event.message}")
                 elif isinstance(event, DoneEvent):
                     if show_sources and sources:
-                        yield line(sources_markdown(sources))
+                        yield line(sources_markdown(sources, cited=cited_numbers(event.record)))
                     yield json.dumps(final(pieces, event.record)) + "\n"
 
         return Stream(lines(), media_type="application/x-ndjson")

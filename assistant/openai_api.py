@@ -19,7 +19,7 @@ from litestar.response import Stream
 
 from assistant.answerer import Answerer, DoneEvent, ErrorEvent, TokenEvent
 from assistant.compat import ModelCatalog, question_from_messages, replay, start_answer, text_of, whole_answer
-from assistant.links import sources_markdown
+from assistant.links import cited_numbers, sources_markdown
 from assistant.llm.base import GenerationOptions
 from assistant.permissions import Reader
 from assistant.settings import Settings
@@ -179,7 +179,7 @@ class OpenAIController(Controller):
                     yield chunk({"content": f"\n\n⚠️ {event.message}"})
                 elif isinstance(event, DoneEvent):
                     if show_sources and sources:
-                        yield chunk({"content": sources_markdown(sources)})
+                        yield chunk({"content": sources_markdown(sources, cited=cited_numbers(event.record))})
                     yield chunk({}, "stop", sources=source_dicts, prompt=event.record.get("prompt"))
             yield "data: [DONE]\n\n"
 

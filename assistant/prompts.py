@@ -26,7 +26,10 @@ from assistant.errors import PromptError, UnknownPrompt
 
 log = logging.getLogger(__name__)
 
-KNOWN_VARIABLES = {"question", "sources", "facts", "entity_scope", "history", "catalog"}
+KNOWN_VARIABLES = {"question", "sources", "facts", "entity_scope", "history", "catalog", "catalog_answer"}
+# `catalog_answers` in the front matter: how an answer the catalog graph gives is used. `lead`: stated first,
+# exactly, then the model adds what the sources say; `only`: stated, no model call; `off`: the model alone.
+CATALOG_ANSWER_MODES = ("lead", "only", "off")
 REQUIRED_BLOCKS = ("system", "user")
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _DELIMITER_TAG = re.compile(r"</?\s*(context|source|question|facts|catalog)\b[^>]*>", re.IGNORECASE)
@@ -55,6 +58,7 @@ class PromptTemplate:
     temperature: float | None = None
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
+    catalog_answers: str = "lead"
     body: jinja2.Template = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def info(self) -> dict[str, Any]:
@@ -124,6 +128,11 @@ def load_template(file: Path, env: jinja2.Environment | None = None) -> PromptTe
     if declared != used:
         raise PromptError(f"{file}:2: 'variables' lists {sorted(declared)} but the body uses {sorted(used)}")
     stop = meta.get("stop") or []
+    mode = meta.get("catalog_answers", "lead")
+    catalog_answers = "off" if mode is False else str(mode)  # YAML reads a bare `off` as false
+    if catalog_answers not in CATALOG_ANSWER_MODES:
+        line = next((n + 1 for n, row in enumerate(text.splitlines()) if row.startswith("catalog_answers")), 2)
+        raise PromptError(f"{file}:{line}: catalog_answers must be one of {', '.join(CATALOG_ANSWER_MODES)}")
     return PromptTemplate(
         name=str(meta["name"]),
         version=str(meta["version"]),
@@ -136,6 +145,7 @@ def load_template(file: Path, env: jinja2.Environment | None = None) -> PromptTe
         temperature=meta.get("temperature"),
         max_tokens=meta.get("max_tokens"),
         stop=tuple(str(s) for s in (stop if isinstance(stop, list) else [stop])),
+        catalog_answers=catalog_answers,
         body=template,
     )
 
@@ -276,6 +286,7 @@ class PromptLibrary:
         entity_scope: str | None = None,
         catalog: dict[str, list[str]] | None = None,
         extra_system: str | None = None,
+        catalog_answer: str = "",
     ) -> RenderedPrompt:
         template = self.get(name)
         source_fields = dict.fromkeys(("entity", "title", "page", "section", "url", "text", "definition"))
@@ -286,6 +297,7 @@ class PromptLibrary:
             "entity_scope": entity_scope,
             "catalog": catalog or {},
             "history": [{"role": m["role"], "content": m["content"]} for m in history],
+            "catalog_answer": catalog_answer,
         }
         context = template.body.new_context(variables)
 

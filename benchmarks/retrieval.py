@@ -4,8 +4,9 @@
     python benchmarks/retrieval.py --entities 1000 --chunks 5000   # a quick look
 
 1. For each question set (../shared/eval/*.jsonl over ../shared/fixtures/<name>, and eval/*.jsonl over
-   examples/): recall@1, recall@5 and MRR of vector-only top-k over the same chunks (the baseline) and
-   of the hybrid retriever, and their ratio.
+   examples/), conversations included: recall@1, recall@5 and MRR of vector-only top-k over the same
+   chunks (the baseline, which sees only the last question) and of the full retriever (which reads the
+   conversation), and their ratio. `--catalog DIR --questions FILE...` measures a catalog of your own.
 2. A synthetic catalog generated here and ingested through the real ingest code: recall@5 on generated
    name-lookup questions, and retrieval latency p50/p95 (query embedding included).
 
@@ -16,13 +17,14 @@ delete that folder to rebuild it.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,20 +41,31 @@ from ingest.sources.local_files import LocalFilesSource  # noqa: E402
 from ingest.techdocs import page_documents  # noqa: E402
 
 SHARED = REPO.parent / "shared"
-Retrieve = Callable[[str, int], list[Hit]]
+Retrieve = Callable[[str, int, Sequence[dict[str, str]]], list[Hit]]
+
+
+def is_retrieval_set(file: Path) -> bool:
+    """Retrieval sets have `expected`; answer sets (`must_mention`) are measured by `assistant eval --answers`."""
+    first = next((line for line in file.read_text(encoding="utf-8").splitlines() if line.strip()), "{}")
+    return "expected" in json.loads(first)
 
 
 def question_sets() -> Iterator[tuple[str, Path, Path]]:
     for questions in sorted((SHARED / "eval").glob("*.jsonl")):
         catalog = SHARED / "fixtures" / questions.stem.split("-")[0]
-        if catalog.is_dir():
+        if catalog.is_dir() and is_retrieval_set(questions):
             yield questions.name, questions, catalog
     for questions in sorted((REPO / "eval").glob("*.jsonl")):
-        yield questions.name, questions, REPO / "examples"
+        if is_retrieval_set(questions):
+            yield questions.name, questions, REPO / "examples"
 
 
 def vector_only(kb: KnowledgeBase) -> Retrieve:
-    return lambda question, k: best_per_source(kb.search(question, 50), k)
+    return lambda question, k, history: best_per_source(kb.search(question, 50), k)
+
+
+def full_retriever(retriever: Retriever) -> Retrieve:
+    return lambda question, k, history: retriever.retrieve(question, k, history=history)
 
 
 def quality_row(name: str, retrieve: Retrieve, questions: list[EvalQuestion]) -> tuple[float, float, float]:
@@ -61,22 +74,22 @@ def quality_row(name: str, retrieve: Retrieve, questions: list[EvalQuestion]) ->
     return at_5.recall_at_1, at_5.recall_at_k, at_5.mrr
 
 
-def quality(embedder: Embedder) -> None:
+def quality(embedder: Embedder, sets: list[tuple[str, Path, Path]]) -> None:
     print("== Quality on the question sets (k=5)")
-    for name, questions_file, catalog in question_sets():
+    for name, questions_file, catalog in sets:
         with tempfile.TemporaryDirectory() as folder:
             kb = KnowledgeBase(open_chroma(Path(folder), None), embedder, "bench-quality")
             run_ingest(kb, [LocalFilesSource(catalog)], Path(folder) / "lock")
             questions = load_questions(questions_file)
             print(f"{name} over {os.path.relpath(catalog, REPO)} ({len(questions)} questions)")
             base = quality_row("vector-only (baseline)", vector_only(kb), questions)
-            full = quality_row("hybrid retriever", Retriever(kb).retrieve, questions)
+            full = quality_row("full retriever", full_retriever(Retriever(kb)), questions)
             ratios = "   ".join(
                 f"{label} x{f / b:.2f}"
                 for label, f, b in zip(("recall@1", "recall@5", "MRR"), full, base, strict=True)
                 if b
             )
-            print(f"  {'ratio hybrid/baseline':<24} {ratios}")
+            print(f"  {'ratio full/baseline':<24} {ratios}")
 
 
 WORDS = (  # noqa: SIM905 - a word list reads better as text
@@ -173,7 +186,7 @@ def scale(embedder: Embedder, entities: int, chunks: int, seed: int) -> None:
     print(f"  keyword index built in {time.perf_counter() - started:.1f} s")
     questions = [EvalQuestion(question, ((ref, None),)) for question, ref in lookups]
     base = evaluate(vector_only(kb), questions, 5)
-    full = evaluate(retriever.retrieve, questions, 5)
+    full = evaluate(full_retriever(retriever), questions, 5)
     print(
         f"  name lookups ({len(questions)}): recall@5 vector-only {base.recall_at_k:.3f}, "
         f"hybrid {full.recall_at_k:.3f}; MRR {base.mrr:.3f} -> {full.mrr:.3f}"
@@ -209,9 +222,12 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-scale", action="store_true", help="only the question sets")
+    parser.add_argument("--catalog", type=Path, help="a catalog folder of your own (with --questions)")
+    parser.add_argument("--questions", type=Path, nargs="*", default=[], help="question sets over --catalog")
     args = parser.parse_args()
     embedder = Embedder("all-MiniLM-L6-v2")
-    quality(embedder)
+    sets = [(f.name, f, args.catalog) for f in args.questions] if args.catalog else list(question_sets())
+    quality(embedder, sets)
     if not args.skip_scale:
         scale(embedder, args.entities, args.chunks, args.seed)
 

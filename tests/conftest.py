@@ -121,7 +121,7 @@ def peer_settings(data_dir: Path, model_url: str, **overrides: object) -> Settin
     from tests.peers import ollama_server
 
     return make_settings(
-        data_dir, llm_type="ollama", llm_base_url=model_url, llm_model=ollama_server.MODEL, **overrides
+        data_dir, llm_type="ollama", llm_base_url=model_url, **{"llm_model": ollama_server.MODEL, **overrides}
     )
 
 

@@ -24,21 +24,99 @@ class RelationField:
     stored_on_subject: bool  # whether the entity whose record holds the field is the verb's subject
     forward: str  # read from the entity that states it: "owned by"
     reverse: str  # read from the other end: "owns"
+    says: str = ""  # a sentence's verb from the entity that states it: "X is owned by G"
+    said: str = ""  # from the other end: "G owns X"
 
 
 RELATIONS: tuple[RelationField, ...] = (
-    RelationField("owner", "Owner", "group", OWNS, False, "owned by", "owns"),
-    RelationField("system", "System", "system", BELONGS, True, "part of system", "has part"),
-    RelationField("domain", "Domain", "domain", BELONGS, True, "in domain", "has system"),
-    RelationField("subcomponentOf", "Part of", "component", BELONGS, True, "subcomponent of", "has subcomponent"),
-    RelationField("dependsOn", "Depends on", "component", USES, True, "depends on", "is a dependency of"),
-    RelationField("dependencyOf", "Dependency of", "component", USES, False, "is a dependency of", "depends on"),
-    RelationField("providesApis", "Provides APIs", "api", PROVIDES, True, "provides API", "is provided by"),
-    RelationField("consumesApis", "Consumes APIs", "api", USES, True, "consumes API", "is consumed by"),
-    RelationField("memberOf", "Member of", "group", BELONGS, True, "member of", "has member"),
-    RelationField("parent", "Parent group", "group", BELONGS, True, "child group of", "parent group of"),
-    RelationField("children", "Child groups", "group", BELONGS, False, "parent group of", "child group of"),
-    RelationField("members", "Members", "user", BELONGS, False, "has member", "member of"),
+    RelationField("owner", "Owner", "group", OWNS, False, "owned by", "owns", "is owned by", "owns"),
+    RelationField("system", "System", "system", BELONGS, True, "part of system", "has part", "is part of", "contains"),
+    RelationField(
+        "domain", "Domain", "domain", BELONGS, True, "in domain", "has system", "is in the domain", "contains"
+    ),
+    RelationField(
+        "subcomponentOf",
+        "Part of",
+        "component",
+        BELONGS,
+        True,
+        "subcomponent of",
+        "has subcomponent",
+        "is a subcomponent of",
+        "has the subcomponent",
+    ),
+    RelationField(
+        "dependsOn",
+        "Depends on",
+        "component",
+        USES,
+        True,
+        "depends on",
+        "is a dependency of",
+        "depends on",
+        "is a dependency of",
+    ),
+    RelationField(
+        "dependencyOf",
+        "Dependency of",
+        "component",
+        USES,
+        False,
+        "is a dependency of",
+        "depends on",
+        "is a dependency of",
+        "depends on",
+    ),
+    RelationField(
+        "providesApis",
+        "Provides APIs",
+        "api",
+        PROVIDES,
+        True,
+        "provides API",
+        "is provided by",
+        "provides",
+        "is provided by",
+    ),
+    RelationField(
+        "consumesApis",
+        "Consumes APIs",
+        "api",
+        USES,
+        True,
+        "consumes API",
+        "is consumed by",
+        "consumes",
+        "is consumed by",
+    ),
+    RelationField(
+        "memberOf", "Member of", "group", BELONGS, True, "member of", "has member", "is a member of", "has the member"
+    ),
+    RelationField(
+        "parent",
+        "Parent group",
+        "group",
+        BELONGS,
+        True,
+        "child group of",
+        "parent group of",
+        "is a child group of",
+        "is the parent group of",
+    ),
+    RelationField(
+        "children",
+        "Child groups",
+        "group",
+        BELONGS,
+        False,
+        "parent group of",
+        "child group of",
+        "is the parent group of",
+        "is a child group of",
+    ),
+    RelationField(
+        "members", "Members", "user", BELONGS, False, "has member", "member of", "has the member", "is a member of"
+    ),
 )
 BY_FIELD: dict[str, RelationField] = {relation.field: relation for relation in RELATIONS}
 

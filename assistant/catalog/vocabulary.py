@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.catalog.words import name_parts, normalise, stem
+from assistant.catalog.words import label_forms, name_parts, normalise, stem
 
 MIN_LABEL_CHARS = 3
 # Locations are how a catalog is laid out in files, not something anyone asks about; their names
@@ -43,8 +43,7 @@ class Vocabulary:
             if str(metadata.get("kind") or "") in UNNAMED_KINDS:
                 continue
             name, title = str(metadata.get("name") or ""), str(metadata.get("title") or "")
-            for label in (name, title):
-                key = normalise(label)
+            for key in dict.fromkeys(form for label in (name, title) for form in label_forms(label)):
                 if len(key) >= MIN_LABEL_CHARS:
                     vocabulary.labels.setdefault(key, set()).add(ref)
                 if " " in key:

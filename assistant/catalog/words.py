@@ -41,7 +41,12 @@ def split_camel(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces: how labels and questions are compared."""
-    return " ".join(_WORD.findall(split_camel(text).lower()))
+    return " ".join(_WORD.findall(text.lower()))
+
+
+def label_forms(label: str) -> list[str]:
+    """A name or title as a question may write it: `OpenAI API` as "openai api" or "open ai api"."""
+    return list(dict.fromkeys([normalise(label), normalise(split_camel(label))]))
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,6 @@ def name_parts(*labels: str) -> list[str]:
         for piece in re.split(r"[^A-Za-z0-9]+", label):
             if not piece:
                 continue
-            split = normalise(piece).split()
+            split = normalise(split_camel(piece)).split()
             parts += split if len(split) == 1 else [*split, piece.lower()]
     return list(dict.fromkeys(parts))

@@ -3,7 +3,14 @@ from `Settings`. Heavy imports (torch, Chroma, Gradio) happen inside the command
 stays fast.
 """
 
-from assistant.cli import answering, feedback_commands, ingesting, prompt_commands, serving  # noqa: F401 - they register
+from assistant.cli import (  # noqa: F401 - they register
+    answering,
+    evaluating,
+    feedback_commands,
+    ingesting,
+    prompt_commands,
+    serving,
+)
 from assistant.cli.app import app, main
 
 __all__ = ["app", "main"]

@@ -1,11 +1,10 @@
-"""`assistant ask`, `assistant backends` and `assistant eval`: the answer pipeline and retrieval from the terminal."""
+"""`assistant ask` and `assistant backends`: the answer pipeline from the terminal."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -97,49 +96,4 @@ def backends(as_json: Annotated[bool, typer.Option("--json", help="Print one JSO
             if row["detail"]:
                 typer.echo(f"    {row['detail']}")
     if not next(row["ok"] for row in rows if row["default"]):
-        raise typer.Exit(1)
-
-
-@app.command("eval")
-def evaluate_retrieval(
-    questions: Annotated[Path, typer.Option("--questions", "-q", help="JSONL question set (question, expected)")],
-    k: Annotated[int, typer.Option("--k", help="Sources considered per question")] = 5,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object")] = False,
-    min_recall: Annotated[float | None, typer.Option(help="Exit 1 when recall@k is below this")] = None,
-    min_mrr: Annotated[float | None, typer.Option(help="Exit 1 when MRR is below this")] = None,
-    min_recall_at_1: Annotated[float | None, typer.Option(help="Exit 1 when recall@1 is below this")] = None,
-) -> None:
-    """Measure retrieval on a question set against the current knowledge base (no LLM): recall@k and MRR.
-
-    A line with `history` is a follow-up: it is retrieved with its conversation, as the chat page and the
-    compatible APIs retrieve it."""
-    from assistant.core import open_knowledge_base
-    from assistant.evaluation import evaluate, load_questions
-    from assistant.retrieval import Retriever
-
-    items = load_questions(questions)
-    retriever = Retriever(open_knowledge_base(current_settings()))
-    report = evaluate(lambda text, n, history: retriever.retrieve(text, n, history=history), items, k)
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2))
-    else:
-        typer.echo(
-            f"{report.questions} questions, k={k}: recall@{k} {report.recall_at_k:.3f}, "
-            + (f"recall@1 {report.recall_at_1:.3f}, " if k > 1 else "")
-            + f"MRR {report.mrr:.3f}"
-        )
-        for miss in report.misses:
-            typer.echo(f"  missed: {miss['question']}")
-            typer.echo(f"    expected {', '.join(json.dumps(e) for e in miss['expected'])}")
-            typer.echo(
-                f"    got      {', '.join(g['entity'] + ('#' + g['page'] if 'page' in g else '') for g in miss['got'])}"
-            )
-    below = (
-        (min_recall is not None and report.recall_at_k < min_recall)
-        or (min_recall_at_1 is not None and report.recall_at_1 < min_recall_at_1)
-        or (min_mrr is not None and report.mrr < min_mrr)
-    )
-    if below:
-        targets = f"recall@{k} >= {min_recall}, recall@1 >= {min_recall_at_1}, MRR >= {min_mrr}"
-        typer.secho(f"below target ({targets})", fg=typer.colors.RED, err=True)
         raise typer.Exit(1)

@@ -9,6 +9,7 @@ from assistant.permissions.errors import PermissionCheckFailed, TokenMissing, To
 from assistant.permissions.filtering import (
     mentioned_refs,
     readable_catalog,
+    readable_catalog_facts,
     readable_facts,
     readable_sources,
     readable_view,
@@ -29,6 +30,7 @@ __all__ = [
     "mentioned_refs",
     "read_checker",
     "readable_catalog",
+    "readable_catalog_facts",
     "readable_facts",
     "readable_sources",
     "readable_view",

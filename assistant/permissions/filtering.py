@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from assistant.catalog.answers import CatalogFact
 from assistant.documents import Source
 from assistant.entities import EntityView
 from assistant.errors import UnknownEntity
@@ -135,3 +136,24 @@ def readable_view(view: EntityView, reader: Reader) -> EntityView:
         text=redact(view.text, refs - allowed),
         relations=[relation for relation in view.relations if relation.entity in allowed],
     )
+
+
+def readable_catalog_facts(facts: Sequence[CatalogFact], reader: Reader) -> list[CatalogFact]:
+    """Catalog answers about entities the reader may read, naming only what the reader may read: a
+    dependency the reader may not see is left out, not named."""
+    refs = (
+        {fact.entity for fact in facts}
+        | {ref for fact in facts for ref, by in fact.stated_by}
+        | {by for fact in facts for _, by in fact.stated_by}
+    )
+    allowed = reader.readable(ref for ref in refs if ":" in ref)
+    kept = []
+    for fact in facts:
+        if fact.entity not in allowed:
+            continue
+        visible = tuple((ref, by) for ref, by in fact.stated_by if by in allowed and (ref in allowed or ":" not in ref))
+        if fact.refs and not visible:
+            continue  # saying "none" would tell that something hidden is there
+        refs = tuple(ref for ref, _ in visible)
+        kept.append(replace(fact, refs=refs, stated_by=visible, known=fact.known & (allowed | set(refs))))
+    return kept

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from assistant.catalog.answers import CatalogFact, catalog_facts
 from assistant.catalog.focus import Reading, read_question
 from assistant.catalog.graph import EntityFacts
 from assistant.catalog.linking import LINKED
@@ -108,6 +109,11 @@ class Retriever:
         linked = [link.entity for link in self.read(question, history).links if link.strength >= LINKED]
         subjects = list(dict.fromkeys(([entity] if entity else []) + linked))
         return [snapshot.graph.facts(s) for s in subjects if s in snapshot.graph.entities][:limit]
+
+    def catalog_facts(self, question: str, history: Sequence[Any] = ()) -> list[CatalogFact]:
+        """What the catalog graph answers to the question exactly, when it is one the graph answers."""
+        snapshot = self.index.current()
+        return catalog_facts(snapshot.graph, snapshot.vocabulary, self.read(question, history), normalise(question))
 
     @staticmethod
     def _lead_with_entity_text(snapshot: CatalogSnapshot, hits: list[Hit]) -> list[Hit]:

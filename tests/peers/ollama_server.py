@@ -21,7 +21,8 @@ from litestar.response import Stream
 MODEL = "backchat-test:latest"
 SLOW_MODEL = "slow-test:latest"  # waits before its first line, like a model still loading
 CUT_MODEL = "cut-test:latest"  # drops the connection after two pieces
-MODELS = (MODEL, SLOW_MODEL, CUT_MODEL)
+CITING_MODEL = "cites-test:latest"  # cites a source that exists and one that does not, split across pieces
+MODELS = (MODEL, SLOW_MODEL, CUT_MODEL, CITING_MODEL)
 CONTEXT_LENGTH = 131072  # what `/api/show` reports, like Llama 3.2's
 CHATS: list[dict[str, Any]] = []  # every /api/chat body received, for tests that check what was sent
 
@@ -83,7 +84,8 @@ async def chat(request: Request[Any, Any, Any]) -> Response[Any]:
     model = body.get("model")
     if model not in MODELS:
         return Response({"error": f"model '{model}' not found"}, status_code=404)
-    pieces = _reply(body.get("messages", []))
+    pieces = ["The docs say more", " [", "1]", " and", " [4", "2].", " Done."] if model == CITING_MODEL else None
+    pieces = pieces or _reply(body.get("messages", []))
     final = {
         "model": MODEL,
         "created_at": _now(),
