@@ -10,10 +10,18 @@ import logging
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from assistant.answer_events import (
+    AnswerEvent,
+    AnswerObserver,
+    DoneEvent,
+    ErrorEvent,
+    Question,
+    SourcesEvent,
+    TokenEvent,
+)
 from assistant.catalog.answers import CatalogFact
 from assistant.catalog_lead import catalog_lead
 from assistant.citations import CitationCheck
@@ -23,63 +31,23 @@ from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
 from assistant.links import source_for
 from assistant.llm.base import GenerationOptions, LLMBackend
 from assistant.llm.registry import BackendRegistry
-from assistant.permissions import Reader, readable_catalog, readable_facts, readable_sources
+from assistant.permissions import Reader, readable_catalog, readable_facts, readable_top
 from assistant.prompts import ChatMessage, PromptLibrary, PromptTemplate, RenderedPrompt
 from assistant.retrieval import Retriever
 from assistant.tokens import prompt_tokens
 
 log = logging.getLogger(__name__)
-# With a reader, retrieval asks for this many times `k` candidates at first, widening until `k` are readable.
-OVERFETCH = 3
-MAX_CANDIDATES = 200
 
-
-@dataclass(frozen=True)
-class SourcesEvent:
-    sources: list[Source]
-    type: str = "sources"
-
-
-@dataclass(frozen=True)
-class TokenEvent:
-    text: str
-    type: str = "token"
-
-
-@dataclass(frozen=True)
-class ErrorEvent:
-    code: str
-    message: str
-    type: str = "error"
-    error: LLMError | None = field(default=None, compare=False, repr=False)
-
-
-@dataclass(frozen=True)
-class DoneEvent:
-    record: dict[str, Any]
-    type: str = "done"
-
-
-AnswerEvent = SourcesEvent | TokenEvent | ErrorEvent | DoneEvent
-# Told about every final record before it is yielded (metrics, the feedback store); runs in a worker thread.
-AnswerObserver = Callable[[dict[str, Any]], None]
-
-
-@dataclass
-class Question:
-    """One request to the pipeline, as every front door describes it."""
-
-    text: str
-    history: Sequence[ChatMessage] = ()
-    prompt: str | None = None
-    backend: str | None = None
-    model: str | None = None
-    entity: str | None = None
-    k: int | None = None
-    options: GenerationOptions = field(default_factory=GenerationOptions)
-    client_system: str | None = None  # a chat client's own system message, kept after ours
-    retrieval: bool = True  # False for housekeeping requests (a chat UI asking for a title)
-    reader: Reader | None = None  # who is asking, in `backstage` permission mode; None: everything is readable
+__all__ = [
+    "AnswerEvent",
+    "AnswerObserver",
+    "Answerer",
+    "DoneEvent",
+    "ErrorEvent",
+    "Question",
+    "SourcesEvent",
+    "TokenEvent",
+]
 
 
 class Answerer:
@@ -147,13 +115,12 @@ class Answerer:
         if reader is None:
             hits = self.retriever.retrieve(text, k, entity=entity, history=history)
             return [source_for(hit, self.links_base_url) for hit in hits], 0
-        fetch = min(k * OVERFETCH, MAX_CANDIDATES)
-        while True:  # widen until k readable sources, or no more candidates
-            hits = self.retriever.retrieve(text, fetch, entity=entity, history=history)
-            shown, kept = readable_sources([source_for(hit, self.links_base_url) for hit in hits], reader)
-            if len(shown) >= k or len(hits) < fetch or fetch >= MAX_CANDIDATES:
-                return shown[:k], kept[:k].count(False)
-            fetch = min(fetch * 4, MAX_CANDIDATES)
+
+        def candidates(n: int) -> list[Source]:
+            hits = self.retriever.retrieve(text, n, entity=entity, history=history)
+            return [source_for(hit, self.links_base_url) for hit in hits]
+
+        return readable_top(candidates, k, reader)
 
     def _context(self, sources: list[Source], with_definitions: bool) -> list[dict[str, Any]]:
         """Sources as template variables, best first, within the optional character cap (`max_context_chars`);

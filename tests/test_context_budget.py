@@ -130,7 +130,7 @@ async def test_a_question_that_cannot_fit_is_refused_in_the_protocols_shape(
 ):
     url, _ = model_server
     settings = make_settings(fixture_data_dir, backends=[backend_with(url, "tiny", 1024)], default_backend="tiny")
-    question = "Who owns " + "the backchat plugin and " * 160 + "?"
+    question = "How do I start " + "the backchat plugin and " * 160 + "?"
     async with AsyncTestClient(create_app(settings, chat_page=False)) as client:
         response = await client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": question}]})
     assert response.status_code == 413

@@ -182,12 +182,12 @@ async def test_running_app_picks_up_an_edited_template_and_stamps_answers(fixtur
         body = {"question": "Who owns ollama?", "prompt": "catalog-qa", "stream": False}
         before = (await client.post("/api/chat", json=body)).json()["prompt"]
         file = folder / "catalog-qa.md"
-        file.write_text(file.read_text().replace("version: 2", "version: 2.1").replace("Be brief", "Be very brief"))
+        file.write_text(file.read_text().replace("version: 3", "version: 3.1").replace("Be brief", "Be very brief"))
         _bump_mtime(file)
         time.sleep(1.1)  # the library looks at the folder at most once a second
         after = (await client.post("/api/chat", json=body)).json()["prompt"]
     assert before["name"] == after["name"] == "catalog-qa"
-    assert (before["version"], after["version"]) == ("2", "2.1")
+    assert (before["version"], after["version"]) == ("3", "3.1")
     assert before["hash"] != after["hash"]
 
 

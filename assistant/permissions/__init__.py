@@ -12,6 +12,7 @@ from assistant.permissions.filtering import (
     readable_catalog_facts,
     readable_facts,
     readable_sources,
+    readable_top,
     readable_view,
     redact,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "readable_catalog_facts",
     "readable_facts",
     "readable_sources",
+    "readable_top",
     "readable_view",
     "redact",
     "user_token",

@@ -8,7 +8,7 @@ left out, and a line that would only make sense with them goes. Catalog facts ge
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 
 from assistant.catalog.answers import CatalogFact
@@ -136,6 +136,23 @@ def readable_view(view: EntityView, reader: Reader) -> EntityView:
         text=redact(view.text, refs - allowed),
         relations=[relation for relation in view.relations if relation.entity in allowed],
     )
+
+
+# With a reader, retrieval asks for this many times `k` candidates at first, widening until `k` are readable.
+OVERFETCH = 3
+MAX_CANDIDATES = 200
+
+
+def readable_top(candidates: Callable[[int], list[Source]], k: int, reader: Reader) -> tuple[list[Source], int]:
+    """The best `k` sources the reader may read, from `candidates(n)` (the best `n` overall), and how many of
+    the best `k` overall were withheld: more candidates are fetched until `k` are readable or none are left."""
+    fetch = min(k * OVERFETCH, MAX_CANDIDATES)
+    while True:
+        found = candidates(fetch)
+        shown, kept = readable_sources(found, reader)
+        if len(shown) >= k or len(found) < fetch or fetch >= MAX_CANDIDATES:
+            return shown[:k], kept[:k].count(False)
+        fetch = min(fetch * 4, MAX_CANDIDATES)
 
 
 def readable_catalog_facts(facts: Sequence[CatalogFact], reader: Reader) -> list[CatalogFact]:
