@@ -233,11 +233,17 @@ def test_api_chat_shows_restricted_sources_only_to_the_reader_allowed(guarded: s
 def test_facts_about_a_readable_entity_leave_out_what_the_reader_may_not_read(guarded: str, tokens):
     question = "What does payments-gateway depend on?"
     sent_before = len(ollama_server.CHATS)
-    assert chat(guarded, tokens["alice"], question).status_code == 200
+    alice = chat(guarded, tokens["alice"], question)
+    assert alice.status_code == 200
     assert "depends on component:default/fraud-scorer" in prompts_sent_since(sent_before)
+    # the catalog's own answer, stated first, names the dependency only to the reader allowed to see it
+    assert alice.json()["answer"].startswith(
+        "**component:default/payments-gateway** depends on [component:default/fraud-scorer]("
+    )
     sent_before = len(ollama_server.CHATS)
     bob = chat(guarded, tokens["bob"], question)
     assert bob.status_code == 200 and "fraud-scorer" not in bob.text
+    assert bob.json()["catalog_facts"] == []
     sent = prompts_sent_since(sent_before)
     assert "payments-gateway" in sent and "fraud-scorer" not in sent
 
