@@ -15,7 +15,7 @@ import gradio as gr
 from assistant.answerer import Answerer, DoneEvent, ErrorEvent, Question, SourcesEvent, TokenEvent
 from assistant.errors import AssistantError
 from assistant.feedback import Feedback
-from assistant.links import sources_markdown, strip_sources
+from assistant.links import cited_numbers, sources_markdown, strip_sources
 from assistant.llm.registry import BackendRegistry
 from assistant.permissions import ReadChecker, Reader, TokenMissing
 from assistant.prompts import ChatMessage, PromptLibrary
@@ -116,11 +116,13 @@ def build_chat_page(
             entity=entity_scope(request),
         )
         answer, sources_md = "", ""
+        sources: list[Any] = []
         try:
             question.reader = await reader_for(checker, token)
             async for event in answerer.answer(question):
                 if isinstance(event, SourcesEvent):
-                    sources_md = sources_markdown(event.sources, with_entities=True)
+                    sources = event.sources
+                    sources_md = sources_markdown(sources, with_entities=True)
                     yield THINKING + sources_md, None
                 elif isinstance(event, TokenEvent):
                     answer += event.text
@@ -131,6 +133,8 @@ def build_chat_page(
                     yield answer + sources_md, None
                 elif isinstance(event, DoneEvent):
                     shown = answer if answer.strip() else "_The model returned no answer._"
+                    if event.record.get("sources"):  # now that the answer is known, mark what it cites
+                        sources_md = sources_markdown(sources, with_entities=True, cited=cited_numbers(event.record))
                     yield shown + sources_md, event.record
         except AssistantError as error:
             yield f"> ⚠️ {error.message}", None
