@@ -74,22 +74,22 @@ class EntityLinker:
         if self._label_pattern is not None:
             for match in self._label_pattern.finditer(normalised):
                 for entity in sorted(self.vocabulary.labels[match.group(1)]):
-                    strength = self._strength(entity, 1.0, sequence, *match.span())
+                    strength = self._strength(entity, 1.0, self._heads(sequence, *match.span()))
                     found[entity] = Link(entity, strength, match.start(), match.end(), NAMED, match.group(1))
                     if strength >= LINKED:  # its words are spoken for; "the artists *database*" is not
                         spoken_for.append(match.span())  # the artists domain, so they stay free
         free = [w for w in sequence if not w.function and not _inside(w, spoken_for)]
         for word in free:  # a name written as one word: "queueproxy" for `queue-proxy`
             for entity in self.vocabulary.joined.get(word.text, ()):
-                strength = self._strength(entity, 1.0, sequence, word.start, word.end)
+                strength = self._strength(entity, 1.0, self._heads(sequence, word.start, word.end))
                 if entity not in found or strength > found[entity].strength:
                     found[entity] = Link(entity, strength, word.start, word.end, NAMED, word.text)
-        for link in self._partial(normalised, free):
+        for link in self._partial(normalised, sequence, free):
             if link.entity not in found or link.strength > found[link.entity].strength:
                 found[link.entity] = link
         return sorted(found.values(), key=lambda link: (-link.strength, link.start, link.entity))
 
-    def _partial(self, normalised: str, free: list[Word]) -> list[Link]:
+    def _partial(self, normalised: str, sequence: list[Word], free: list[Word]) -> list[Link]:
         vocabulary = self.vocabulary
         matched: dict[str, dict[str, tuple[float, Word]]] = {}  # entity -> part -> (how sure, the word)
         acronyms: dict[str, Word] = {}
@@ -102,7 +102,6 @@ class EntityLinker:
             if word.stem not in vocabulary.by_part and word.stem not in vocabulary.kind_words:
                 for entity in vocabulary.acronyms.get(word.text, ()):
                     acronyms[entity] = word
-        sequence = words(normalised)
         links = []
         for entity, parts in matched.items():
             information = vocabulary.information(entity)
@@ -111,8 +110,9 @@ class EntityLinker:
             gained = sum(vocabulary.weight.get(part, 0.0) * sureness for part, (sureness, _) in parts.items())
             said = [word for _, word in parts.values()]
             start, end = min(w.start for w in said), max(w.end for w in said)
-            strength = self._strength(entity, gained / information, sequence, start, end)
-            if strength < LINKED and self._identifies(entity, set(parts), sequence, start, end, matched):
+            heads = self._heads(sequence, start, end)
+            strength = self._strength(entity, gained / information, heads)
+            if strength < LINKED and self._identifies(entity, set(parts), heads, matched):
                 strength = LINKED
             if strength >= MIN_REPORTED:
                 links.append(Link(entity, round(strength, 4), start, end, BY_WORDS, normalised[start:end]))
@@ -120,13 +120,16 @@ class EntityLinker:
             links.append(Link(entity, ACRONYM_STRENGTH, word.start, word.end, BY_ACRONYM, word.text))
         return links
 
-    def _strength(self, entity: str, matched: float, sequence: list[Word], start: int, end: int) -> float:
+    def _heads(self, sequence: list[Word], start: int, end: int) -> set[str]:
+        """The kind or type words right next to a mention: part of it ("the tracking *website*")."""
+        return {w.stem for w in _next_to(sequence, start, end) if w.stem in self.vocabulary.kind_words}
+
+    def _strength(self, entity: str, matched: float, heads: set[str]) -> float:
         """`matched`: the share of the entity's name information the words matched. A kind or type word
-        right next to them is part of the mention ("the tracking *website*", "the wayback-search
-        *component*"): it counts for an entity it fits, and against one it does not."""
+        next to them (`heads`, "the wayback-search *component*") counts for an entity it fits, and against
+        one it does not."""
         vocabulary = self.vocabulary
         information = vocabulary.information(entity) or 1.0
-        heads = {w.stem for w in _next_to(sequence, start, end) if w.stem in vocabulary.kind_words}
         fitting = heads & vocabulary.entity_words.get(entity, set())
         fits = sum(vocabulary.kind_weight.get(word, 0.0) for word in fitting)
         unfit = sum(vocabulary.kind_weight.get(word, 0.0) for word in heads - fitting)
@@ -136,15 +139,12 @@ class EntityLinker:
         self,
         entity: str,
         parts: set[str],
-        sequence: list[Word],
-        start: int,
-        end: int,
+        heads: set[str],
         matched: dict[str, dict[str, tuple[float, Word]]],
     ) -> bool:
         """Whether a name word and the kind word next to it fit this entity and no other: "the search
         service" is the one service with "search" in its name, whatever else its name says."""
         vocabulary = self.vocabulary
-        heads = {w.stem for w in _next_to(sequence, start, end) if w.stem in vocabulary.kind_words}
         if not heads <= vocabulary.entity_words.get(entity, set()) or not heads:
             return False
         rivals = [

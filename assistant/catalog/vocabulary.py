@@ -34,6 +34,7 @@ class Vocabulary:
     kind_words: dict[str, set[str]] = field(default_factory=dict)  # stem -> kinds ("servic" -> component...)
     entity_words: dict[str, set[str]] = field(default_factory=dict)  # ref -> stems of its kind and type
     kind_weight: dict[str, float] = field(default_factory=dict)  # kind/type stem -> idf among entities
+    informations: dict[str, float] = field(default_factory=dict)  # ref -> summed weight of its name words
 
     @classmethod
     def build(cls, entities: dict[str, dict[str, Any]]) -> Vocabulary:
@@ -64,6 +65,8 @@ class Vocabulary:
         vocabulary.weight = {part: math.log((1 + total) / count) for part, count in frequency.items()}
         kinds = Counter(word for stems in vocabulary.entity_words.values() for word in stems)
         vocabulary.kind_weight = {word: math.log((1 + total) / count) for word, count in kinds.items()}
+        weight = vocabulary.weight
+        vocabulary.informations = {ref: sum(weight[p] for p in parts) for ref, parts in vocabulary.parts.items()}
         return vocabulary
 
     def _add_kind_words(self, ref: str, metadata: dict[str, Any]) -> None:
@@ -76,7 +79,7 @@ class Vocabulary:
 
     def information(self, ref: str) -> float:
         """How much naming this entity in full tells: the summed weight of its name's words."""
-        return sum(self.weight.get(part, 0.0) for part in self.parts.get(ref, []))
+        return self.informations.get(ref, 0.0)
 
 
 def _acronyms(name: str) -> list[str]:
