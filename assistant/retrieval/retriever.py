@@ -7,11 +7,13 @@ similarity fused with BM25 (`ranking`); entities the question links to or asks a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
+from cachetools import LRUCache
 
 from assistant.catalog.answers import CatalogFact, catalog_facts
 from assistant.catalog.focus import Reading, read_question
@@ -26,6 +28,7 @@ from assistant.retrieval.ranking import fused, order
 from assistant.retrieval.snapshot import CatalogIndex, CatalogSnapshot
 
 CANDIDATES = 50  # chunks taken from each signal before fusion
+READINGS_KEPT = 256  # questions in flight and just answered
 
 
 class Retriever:
@@ -35,17 +38,30 @@ class Retriever:
         self.kb = kb
         self.candidates = candidates
         self.index = CatalogIndex(kb, refresh_in_background=refresh_in_background)
+        self._readings: LRUCache[tuple[str, str, tuple[tuple[str, str], ...]], Reading] = LRUCache(READINGS_KEPT)
+        self._readings_lock = threading.Lock()
 
     def scope(self, entity: str) -> set[str]:
         """An entity and what it relates to: what a page embedded on that entity's page is about."""
         return {entity} | self.index.current().graph.neighbours(entity)
 
     def read(self, question: str, history: Sequence[Any] = ()) -> Reading:
-        """The question in the light of its conversation: what it links to and the text to search with."""
+        """The question in the light of its conversation: what it links to and the text to search with.
+
+        One answer reads its question several times (the text to embed, the sources, the facts, the catalog
+        answer); the reading is kept per catalog generation so linking runs once."""
         snapshot = self.index.current()
-        return read_question(
-            question, history, snapshot.linker, snapshot.graph, snapshot.vocabulary, snapshot.describes
-        )
+        turns = tuple((str(t.get("role")), str(t.get("content"))) for t in history if isinstance(t, dict))
+        key = (snapshot.generation, question, turns)
+        with self._readings_lock:
+            reading = self._readings.get(key)
+        if reading is None:
+            reading = read_question(
+                question, history, snapshot.linker, snapshot.graph, snapshot.vocabulary, snapshot.describes
+            )
+            with self._readings_lock:
+                self._readings[key] = reading
+        return reading
 
     def retrieve(self, question: str, k: int, entity: str | None = None, history: Sequence[Any] = ()) -> list[Hit]:
         snapshot = self.index.current()
