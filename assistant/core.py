@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from assistant.answerer import Answerer
-from assistant.embeddings import Embedder
 from assistant.errors import ConfigError, UnknownPrompt
-from assistant.knowledge import KnowledgeBase, open_chroma
+from assistant.knowledge import KnowledgeBase, open_knowledge_base
 from assistant.llm.registry import BackendRegistry
 from assistant.permissions import ReadChecker, read_checker
 from assistant.prompts import PromptLibrary
@@ -27,11 +26,6 @@ class Core:
     backends: BackendRegistry
     answerer: Answerer
     read_checker: ReadChecker | None = None  # `backstage` permission mode: asks Backstage who may read what
-
-
-def open_knowledge_base(settings: Settings) -> KnowledgeBase:
-    embedder = Embedder(settings.embedding_model, batch_size=settings.embedding_batch_size)
-    return KnowledgeBase(open_chroma(settings.data_dir, settings.chroma_url), embedder, settings.collection)
 
 
 def build_core(settings: Settings, kb: KnowledgeBase | None = None) -> Core:

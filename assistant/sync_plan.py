@@ -31,8 +31,12 @@ class SyncPlan:
     relabel: list[Document] = field(default_factory=list)  # same content, another unit: metadata only
     delete: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)  # gone from the source, but their unit is protected
-    added: int = 0
+    new_ids: set[str] = field(default_factory=set)  # of `embed`, those the store does not hold yet
     unchanged: int = 0
+
+    @property
+    def added(self) -> int:
+        return len(self.new_ids)
 
 
 def fingerprint(document: Document, model: str) -> str:
@@ -47,7 +51,8 @@ def plan_sync(
         before = stored.get(doc_id)
         if before is None or before.fingerprint != fingerprint(document, model):
             plan.embed.append(document)
-            plan.added += before is None
+            if before is None:
+                plan.new_ids.add(doc_id)
         elif before.unit != document.unit:
             plan.relabel.append(document)
             plan.unchanged += 1

@@ -121,3 +121,16 @@ def test_changing_the_embedding_model_reembeds(kb: KnowledgeBase, tmp_path: Path
     finally:
         kb.embedder.name = "all-MiniLM-L6-v2"
     assert report.updated == report.chunks_embedded == 5
+
+
+def test_an_entity_two_sources_define_holds_the_latest_text(kb: KnowledgeBase, tmp_path: Path):
+    """Ids are entity refs: a second source's "new" entity may already be stored by the first."""
+
+    def entity(text: str) -> Document:
+        return Document(id="component:default/shared", text=text, metadata={"entity": "component:default/shared"})
+
+    kb.sync("first", [entity("Shared written by the first source.")])
+    report = kb.sync("second", [entity("Shared written by the second source.")])
+    assert report.added == 1 and report.errors == []
+    [hit] = kb.get(ids=["component:default/shared"])
+    assert hit.text == "Shared written by the second source."

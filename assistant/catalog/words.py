@@ -13,8 +13,29 @@ from functools import cache
 from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+
+def _scikit_learn_stop_words() -> frozenset[str]:
+    """scikit-learn's English list, read from its data module alone: importing the `sklearn` package pulls
+    in scipy and pandas (about 2 s), which every `assistant` process would pay at start for one word list."""
+    import importlib.util
+    from pathlib import Path
+
+    package = importlib.util.find_spec("sklearn")
+    for folder in (package.submodule_search_locations or []) if package else []:
+        spec = importlib.util.spec_from_file_location(
+            "_sklearn_stop_words", Path(folder) / "feature_extraction" / "_stop_words.py"
+        )
+        if spec is not None and spec.loader is not None and Path(str(spec.origin)).is_file():
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return frozenset(module.ENGLISH_STOP_WORDS)
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS  # laid out otherwise: the public way
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+ENGLISH_STOP_WORDS = _scikit_learn_stop_words()
 FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)
 # For reading a question's grammar ("what *else* does X own?"), scikit-learn's longer list as well; its
 # content-like entries ("system", "part") are kind words or relation phrases, which are read first.

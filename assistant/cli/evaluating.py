@@ -82,8 +82,8 @@ def evaluate_retrieval(
 
     A line with `history` is a follow-up: it is retrieved with its conversation, as the chat page and the
     compatible APIs retrieve it."""
-    from assistant.core import open_knowledge_base
     from assistant.evaluation import evaluate, load_questions
+    from assistant.knowledge import open_knowledge_base
     from assistant.retrieval import Retriever
 
     items = load_questions(questions)

@@ -44,7 +44,7 @@ def ingest(
     kept what they had; the rest synced); 1 a source could not be read at all; 2 usage or configuration;
     3 another ingest holds the lock.
     """
-    from assistant.core import open_knowledge_base
+    from assistant.knowledge import open_knowledge_base
     from ingest.pipeline import IngestBusy
     from ingest.runner import ingest_once, parse_every
 
