@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -99,7 +99,7 @@ class KnowledgeBase:
     def collection(self) -> Any:
         return self._collection
 
-    def _stored(self, source_name: str) -> dict[str, Stored]:
+    def stored(self, source_name: str) -> dict[str, Stored]:
         """What the store holds of `source_name`, by id: fingerprints and units, no texts or vectors."""
         stored: dict[str, Stored] = {}
         for doc_id, metadata in self.iter_metadata({"source": source_name}):
@@ -117,12 +117,14 @@ class KnowledgeBase:
         documents: Iterable[Document],
         progress: Callable[[int, int], None] | None = None,
         protected_units: Collection[str] = (),
+        stored: Mapping[str, Stored] | None = None,
     ) -> IngestReport:
         """Make the stored documents of `source_name` equal to `documents`.
 
         Unchanged documents (same id and content hash) are not re-embedded; stored documents of this source
         that are not in `documents` are deleted, except those of `protected_units` (parts of the source that
         could not be read this time, see `sync_plan`). Writing a batch overlaps with embedding the next.
+        `stored` is what `stored(source_name)` returned, when the caller listed it already.
         """
         started = time.perf_counter()
         report = IngestReport(source=source_name)
@@ -132,7 +134,7 @@ class KnowledgeBase:
                 report.errors.append(f"duplicate document id {document.id}; the later one is kept")
             wanted[document.id] = document
         model = self.embedder.name
-        stored = self._stored(source_name)
+        stored = self.stored(source_name) if stored is None else stored
         plan = plan_sync(wanted, stored, model, protected_units)
         # Ids are entity refs, so another source may hold one of "this source's new" ids: then every write
         # upserts. Only when this source is all the collection holds is a new id surely absent.

@@ -12,6 +12,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,6 +178,10 @@ def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, stri
     run = IngestRun()
     started = time.perf_counter()
     preload = _preload_embedder(kb, sources)
+    # What the store holds is listed while the sources are read: Chroma lists without holding the GIL.
+    lister = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stored-listing")
+    stored = {source.name: lister.submit(kb.stored, source.name) for source in sources}
+    lister.shutdown(wait=False)
     readings: list[tuple[Source, list[Document] | SourceError, float]] = []
     try:
         for source in sources:  # read everything before touching the store
@@ -200,7 +205,7 @@ def _run(kb: KnowledgeBase, sources: Sequence[Source], show_progress: bool, stri
         else:
             protected = problems_of(source).protected_units
             bar = _embedding_bar(source) if show_progress else None
-            report = kb.sync(source.name, read, bar, protected_units=protected)
+            report = kb.sync(source.name, read, bar, protected_units=protected, stored=stored[source.name].result())
             report.seconds = round(report.seconds + seconds, 3)
             synced.append((report, read))
         _describe(report, problems_of(source), read)
