@@ -63,5 +63,29 @@ def test_the_referent_is_the_one_the_relation_holds_for():
     assert referents("Which website provides it?", history) == ["api:default/invoice-api"]
 
 
+def test_an_ordinal_means_that_place_among_the_names_the_user_wrote():
+    history = turns(("user", "Compare the route planner and the parcel tracker"), ("assistant", "Both plan [1][2]."))
+    assert referents("Who owns the second one?", history) == ["component:default/parcel-tracker"]
+    assert referents("And the former?", history) == ["component:default/route-planner"]
+
+
+def test_an_ordinal_after_a_list_answer_means_that_place_in_the_list():
+    history = turns(
+        ("user", "What does the tracking team own?"),
+        ("assistant", "tracking-team owns parcel-tracker and route-planner [1][2]."),
+    )
+    assert referents("Who owns the last one?", history) == ["component:default/route-planner"]
+
+
+def test_else_leaves_out_what_was_discussed():
+    history = turns(
+        ("user", "Who owns the parcel tracker?"),
+        ("assistant", "Parcel Tracker is owned by group:default/tracking-team [1]."),
+    )
+    reading = read_question("What else does that team own?", history, LINKER, GRAPH, VOCABULARY)
+    assert reading.discussed == ("component:default/parcel-tracker",)
+    assert read_question("What does that team own?", history, LINKER, GRAPH, VOCABULARY).discussed == ()
+
+
 def test_without_history_nothing_is_assumed():
     assert referents("Who owns it?", []) == []

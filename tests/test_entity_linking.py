@@ -32,6 +32,7 @@ CATALOG = [
     entity("api", "nimbus-web-api", "openapi"),
     entity("component", "text-generation-web-ui", "service"),
     entity("component", "queue-proxy", "service"),
+    entity("component", "api", "service", "api"),  # a real catalog names its gateway just "api"
     entity("group", "search-squad", "team"),
     entity("group", "storage-squad", "team"),
     entity("location", "nimbus-components"),
@@ -100,6 +101,12 @@ def test_acronyms_of_long_names(linker: EntityLinker):
 def test_a_kind_word_alone_names_nothing(linker: EntityLinker):
     # "team" is every group's type and "components" is in a Location's name: neither names an entity
     assert [link for link in linker.link("Which team owns the most components?") if link.strength >= LINKED] == []
+
+
+def test_a_kind_word_names_an_entity_called_so_only_when_written_as_its_name(linker: EntityLinker):
+    linked = [link.entity for link in linker.link("Which APIs does the web consume?") if link.strength >= LINKED]
+    assert "component:default/nimbus-web" in linked and "component:default/api" not in linked
+    assert strongest(linker, "who owns the api component?").entity == "component:default/api"
 
 
 def test_why_says_how_an_entity_was_linked(linker: EntityLinker):

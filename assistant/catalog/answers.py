@@ -63,7 +63,7 @@ def catalog_facts(graph: CatalogGraph, vocabulary: Vocabulary, reading: Reading,
     missing: list[CatalogFact] = []
     for ask in asked_relations(normalised, mentions, vocabulary):
         if ask.direct:
-            found = _relation_facts(graph, vocabulary, ask)
+            found = _relation_facts(graph, vocabulary, ask, set(reading.discussed))
             facts += found
             if not found and ask.complete:
                 missing.append(_missing(ask))
@@ -79,12 +79,16 @@ def catalog_facts(graph: CatalogGraph, vocabulary: Vocabulary, reading: Reading,
     return list(dict.fromkeys(facts))
 
 
-def _relation_facts(graph: CatalogGraph, vocabulary: Vocabulary, ask: RelationAsk) -> list[CatalogFact]:
+def _relation_facts(
+    graph: CatalogGraph, vocabulary: Vocabulary, ask: RelationAsk, discussed: set[str]
+) -> list[CatalogFact]:
+    """`discussed`: entities the question leaves out ("what else does that team own?")."""
     grouped: dict[tuple[str, bool], list[tuple[str, str]]] = {}  # (field, stated by the entity) -> (ref, by)
     for edge in matching_edges(ask, graph.edges.get(ask.entity, [])):
         own = edge.stated_by == ask.entity
         other = (edge.object if edge.subject == ask.entity else edge.subject) if own else edge.stated_by
-        grouped.setdefault((edge.field, own), []).append((other, edge.stated_by))
+        if other not in discussed:
+            grouped.setdefault((edge.field, own), []).append((other, edge.stated_by))
     facts = []
     for (field, own), found in grouped.items():
         fitting = [item for item in found if ask.fits(vocabulary.entity_words.get(item[0], set()))]

@@ -26,6 +26,10 @@ PERSONAL = frozenset(["he", "him", "his", "she", "her", "hers"])
 IMPERSONAL = frozenset(["it", "its", "itself"])
 PRONOUNS = PERSONAL | IMPERSONAL | frozenset(["they", "them", "their", "theirs"])
 DETERMINERS = frozenset(["that", "this", "these", "those", "the", "its", "their", "his", "her"])
+# "The first one", "the latter": a position among the entities the user last named together.
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
+# "What *else* does that team own?", "which *other* services...": leave out what was already discussed.
+BESIDES = frozenset(["else", "other", "others"])
 MAX_TURNS = 6
 
 
@@ -37,10 +41,20 @@ class Reading:
     focus: list[str]  # the conversation's focus before this question
     moved: bool  # the question names an entity of its own and refers to nothing earlier
     query: str  # the text to search with: the question, plus the names it refers to
+    discussed: tuple[str, ...] = ()  # "what else...": entities already talked about, not wanted again
 
 
-def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> tuple[list[str], list[str]]:
-    """Entities in focus after these turns: subject first; and the newest first, the subject last."""
+@dataclass(frozen=True)
+class Focus:
+    """The conversation so far, as far as references are concerned."""
+
+    entities: list[str]  # subject (the latest user turn that named any) first, then what answers named
+    recent: list[str]  # the newest named first, the subject last
+    # The names the subject's turn wrote, in order, each with the entities it may mean ("the first one")
+    in_order: list[list[str]]
+
+
+def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
     turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
     named = [_linked(linker, str(turn.get("content") or "")) for turn in turns]
     recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
@@ -50,8 +64,12 @@ def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> tuple[li
             later = [entity for entities in named[index + 1 :] for entity in entities]
             # "that model" picks up what the answers brought in, before the subject asked about
             newest = [entity for entity in recent if entity not in subject] + subject
-            return list(dict.fromkeys(subject + later)), list(dict.fromkeys(newest))
-    return recent, recent
+            # "the first one": of the names the user wrote together, or else of those the answer listed
+            lists = [_in_order(linker, str(turn.get("content") or "")) for turn in turns[index:]]
+            listed = [[group for group in names if not set(group) & set(subject)] for names in lists[1:]]
+            in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
+            return Focus(list(dict.fromkeys(subject + later)), list(dict.fromkeys(newest)), in_order)
+    return Focus(recent, recent, [])
 
 
 def read_question(
@@ -72,12 +90,13 @@ def read_question(
     references = [ref for ref in _references(normalised, vocabulary) if not _touches(ref, own)]
     if own and not references:
         return Reading(links, [], True, question)
-    focus, recent = conversation_focus(history, linker)
+    conversation = conversation_focus(history, linker)
+    focus = conversation.entities
     if not focus:
         return Reading(links, [], False, question)
     resolved: list[Link] = []
     for reference in references or [Reference(len(normalised), len(normalised))]:
-        candidates = _candidates(reference, focus, recent, graph, vocabulary, describes)
+        candidates = _candidates(reference, conversation, graph, vocabulary, describes)
         if not candidates:
             continue
         mentions = [Mention(link.entity, link.start, link.end) for link in own + resolved]
@@ -89,7 +108,10 @@ def read_question(
     titles = [_label(graph, link.entity) for link in extra]
     merged = sorted([*links, *extra], key=lambda link: (-link.strength, link.start))
     query = f"{question} ({', '.join(dict.fromkeys(titles))})" if titles else question
-    return Reading(merged, focus, False, query)
+    about = {link.entity for link in own + resolved}
+    besides = any(word.text in BESIDES for word in words(normalised))
+    discussed = tuple(entity for entity in focus if entity not in about) if besides else ()
+    return Reading(merged, focus, False, query, discussed)
 
 
 @dataclass(frozen=True)
@@ -101,18 +123,28 @@ class Reference:
     noun: str = ""  # the noun's stem; empty for a pronoun
     kind_word: bool = False  # the noun is one of the catalog's kind or type words
     pronoun: str = ""
+    ordinal: int | None = None  # "the second one": index among the entities the user named together
 
 
 def _candidates(
     reference: Reference,
-    focus: list[str],
-    recent: list[str],
+    conversation: Focus,
     graph: CatalogGraph,
     vocabulary: Vocabulary,
     describes: Callable[[str, str], bool],
 ) -> list[str]:
     """What the reference may mean, most likely first: a pronoun means the subject; "that team" or "the
-    model" means the latest entity named that fits the noun, or else the subject's neighbour that does."""
+    model" means the latest entity named that fits the noun, or else the subject's neighbour that does;
+    "the second one" the second of the entities the user last named together."""
+    focus, recent = conversation.entities, conversation.recent
+    if reference.ordinal is not None:
+        named = conversation.in_order
+        if reference.noun and reference.kind_word:
+            fitting = [[e for e in group if reference.noun in vocabulary.entity_words.get(e, set())] for group in named]
+            named = [group for group in fitting if group] or named
+        if len(named) > 1 and -len(named) <= reference.ordinal < len(named):
+            return named[reference.ordinal]  # one name may mean several entities: the relation picks
+        return []
     if not reference.noun:
         people = [e for e in focus if graph.kind(e) == "user"]
         if reference.pronoun in PERSONAL:
@@ -149,6 +181,19 @@ def _linked(linker: EntityLinker, text: str) -> list[str]:
     return [link.entity for link in linker.link(text) if link.strength >= LINKED]
 
 
+def _in_order(linker: EntityLinker, text: str) -> list[list[str]]:
+    """The names a turn writes, in order, each with the entities it links to (an API and the component
+    that provides it often share one name)."""
+    links = sorted((link for link in linker.link(text) if link.strength >= LINKED), key=lambda link: link.start)
+    groups: list[tuple[int, list[str]]] = []  # (end of the name, its entities)
+    for link in links:
+        if groups and link.start < groups[-1][0]:
+            groups[-1][1].append(link.entity)
+        else:
+            groups.append((link.end, [link.entity]))
+    return [list(dict.fromkeys(entities)) for _, entities in groups]
+
+
 def _references(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
     """Each reference back: "it", or "that team" / "the model"."""
     found = []
@@ -156,6 +201,14 @@ def _references(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
     for index, word in enumerate(sequence):
         if word.text in PRONOUNS:
             found.append(Reference(word.start, word.end, pronoun=word.text))
+        elif word.text in DETERMINERS and index + 1 < len(sequence) and sequence[index + 1].text in ORDINALS:
+            ordinal, end, noun, kind_word = ORDINALS[sequence[index + 1].text], sequence[index + 1].end, "", False
+            if index + 2 < len(sequence) and not sequence[index + 2].function:  # "the first service"
+                after = sequence[index + 2]
+                kind_word = after.stem in vocabulary.kind_words
+                if kind_word or after.text == "one":
+                    end, noun = after.end, after.stem if kind_word else ""
+            found.append(Reference(word.start, end, noun, kind_word, ordinal=ordinal))
         elif word.text in DETERMINERS and index + 1 < len(sequence):
             following = sequence[index + 1]
             if not following.function:
@@ -176,4 +229,4 @@ def _label(graph: CatalogGraph, entity: str) -> str:
     return str(metadata.get("title") or metadata.get("name") or entity)
 
 
-__all__ = ["Reading", "conversation_focus", "read_question"]
+__all__ = ["Focus", "Reading", "conversation_focus", "read_question"]

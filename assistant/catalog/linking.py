@@ -105,8 +105,8 @@ class EntityLinker:
         links = []
         for entity, parts in matched.items():
             information = vocabulary.information(entity)
-            if information <= 0:
-                continue
+            if information <= 0 or set(parts) <= vocabulary.kind_words.keys():
+                continue  # kind words alone ("which *apis*...") are the kind, unless written as the whole name
             gained = sum(vocabulary.weight.get(part, 0.0) * sureness for part, (sureness, _) in parts.items())
             said = [word for _, word in parts.values()]
             start, end = min(w.start for w in said), max(w.end for w in said)

@@ -33,7 +33,9 @@ def placements_for(
             described = edge.describe()
             if edge.stated_by != ask.entity:  # the other end's record states it: "which services use X?"
                 target = edge.stated_by
-                if ask.fits(vocabulary.entity_words.get(target, set())):
+                if target in reading.discussed:  # "what else does that team own?"
+                    _place(placements, allowed, target, REST, anchor, f"already discussed: {described}")
+                elif ask.fits(vocabulary.entity_words.get(target, set())):
                     _place(placements, allowed, target, ANSWER, anchor, f"answers: {described}")
                     _place(placements, allowed, ask.entity, ANSWERED, anchor, f"named by the answers: {described}")
                 else:
