@@ -8,7 +8,6 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -297,40 +296,3 @@ def test_malformed_question_file_names_the_line(fixture_data_dir: Path, tmp_path
     questions.write_text('{"question": "ok", "expected": [{"entity": "component:default/x"}]}\n{"question": \n')
     result = run_eval(fixture_data_dir, questions)
     assert result.returncode == 2 and "bad.jsonl:2" in result.stderr
-
-
-def catalog_entity(kind: str, name: str, description: str, **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "backstage.io/v1alpha1",
-        "kind": kind,
-        "metadata": {"name": name, "description": description},
-        "spec": {"lifecycle": "production", "owner": "group:default/cluster-team", **spec},
-    }
-
-
-def test_a_name_counts_for_the_entity_it_names_not_for_those_sharing_its_words(kb: KnowledgeBase):
-    """ "athena" names the component; the API whose name only starts with it is its neighbour."""
-    from ingest.entities import entity_documents
-
-    entities = [
-        catalog_entity(
-            "Component",
-            "athena",
-            "Serves cluster data to web and command line clients.",
-            type="service",
-            providesApis=["athena-graphql-api"],
-        ),
-        catalog_entity(
-            "API",
-            "athena-graphql-api",
-            "What athena does for clients: the Athena GraphQL API for cluster data and logins.",
-            type="graphql",
-            definition="type Query { clusters: [Cluster] }",
-        ),
-        catalog_entity("Component", "happa", "Web UI for managing clusters.", type="website"),
-    ]
-    kb.sync("s", [document for item in entities for document in entity_documents(item)])
-    retriever = Retriever(kb)
-    assert retriever.retrieve("what does athena do?", k=2)[0].entity == "component:default/athena"
-    # a kind word the named entity does not fit asks for another entity: its keywords stay as they are
-    assert retriever.retrieve("the athena graphql api", k=2)[0].entity == "api:default/athena-graphql-api"

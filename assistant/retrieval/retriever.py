@@ -18,9 +18,8 @@ from cachetools import LRUCache
 from assistant.catalog.answers import CatalogFact, catalog_facts
 from assistant.catalog.focus import Reading, read_question
 from assistant.catalog.graph import EntityFacts
-from assistant.catalog.linking import LINKED, NAMED
-from assistant.catalog.vocabulary import Vocabulary
-from assistant.catalog.words import normalise, words
+from assistant.catalog.linking import LINKED
+from assistant.catalog.words import normalise
 from assistant.documents import DEFINITION, Hit
 from assistant.knowledge import KnowledgeBase
 from assistant.retrieval.keywords import top_indices
@@ -30,22 +29,6 @@ from assistant.retrieval.snapshot import CatalogIndex, CatalogSnapshot
 
 CANDIDATES = 50  # chunks taken from each signal before fusion
 READINGS_KEPT = 256  # questions in flight and just answered
-
-
-def named_elsewhere(reading: Reading, normalised: str, vocabulary: Vocabulary) -> tuple[set[str], str] | None:
-    """The entities the question names outright (whole name or title) and is about, and the question
-    without those names; None when there are none. A named entity that a kind or type word of the question
-    does not fit is context, not the subject ("slack notification api" names the `slack` component but
-    asks for an API), and leaves the other entities' keywords as they are."""
-    spans = [link for link in reading.links if link.how == NAMED and link.strength >= LINKED]
-    asked_kinds = {word.stem for word in words(normalised) if word.stem in vocabulary.kind_words}
-    spans = [link for link in spans if asked_kinds <= vocabulary.entity_words.get(link.entity, set())]
-    if not spans:
-        return None
-    rest = normalised
-    for link in sorted(spans, key=lambda link: link.start, reverse=True):
-        rest = rest[: link.start] + " " + rest[link.end :]
-    return {link.entity for link in spans}, " ".join(rest.split())
 
 
 class Retriever:
@@ -84,35 +67,18 @@ class Retriever:
         snapshot = self.index.current()
         allowed = self.scope(entity) if entity else None
         reading = self.read(question, history)
-        normalised = normalise(question)
-        placements = placements_for(snapshot, reading, normalised, allowed)
-        named = named_elsewhere(reading, normalised, snapshot.vocabulary)
-        hits, keyword = self._scored(snapshot, reading.query, allowed, list(placements), named)
+        placements = placements_for(snapshot, reading, normalise(question), allowed)
+        hits, keyword = self._scored(snapshot, reading.query, allowed, must=list(placements))
         return self._lead_with_entity_text(snapshot, order(hits, keyword, placements)[:k])
 
-    def _scored(
-        self,
-        snapshot: CatalogSnapshot,
-        query: str,
-        allowed: set[str] | None,
-        must: list[str],
-        named: tuple[set[str], str] | None = None,
-    ) -> tuple[list[Hit], dict[str, float]]:
+    def _scored(self, snapshot: CatalogSnapshot, query: str, allowed: set[str] | None, must: list[str]) -> list[Hit]:
         """Candidate chunks from both signals, each with its fused score. Placed entities are scored even
-        when neither signal brought their text. `named`: the entities the question names outright, and the
-        question without their names: other entities' records get their keyword signal from that text,
-        since a name's words are evidence for the entity it names, not for every entity whose name shares a
-        word ("what does athena do?" is about `athena`, not `athena-graphql-api`). TechDocs pages keep it: a
-        page that mentions the named entities may be the one that answers."""
+        when neither signal brought their text."""
         where = {"entity": {"$in": sorted(allowed)}} if allowed else None
         vector = self.kb.embedder.embed_query(query)
         dense = dict(self.kb.nearest(vector, self.candidates, where))
         lexical = snapshot.bm25_scores(query)
         position = snapshot.position
-        if named is not None and len(lexical):
-            rest = snapshot.bm25_scores(named[1]) if named[1] else np.zeros_like(lexical)
-            others = snapshot.is_record & ~np.isin(snapshot.entity_of, sorted(named[0]))
-            lexical = np.where(others, np.minimum(lexical, rest), lexical)
         if allowed is not None and len(lexical):
             lexical = np.where(np.isin(snapshot.entity_of, list(allowed)), lexical, 0.0)
         top_lexical = [snapshot.ids[i] for i in top_indices(lexical, self.candidates)]

@@ -40,7 +40,6 @@ class CatalogSnapshot:
     entity_chunk: dict[str, str] = field(default_factory=dict)
     position: dict[str, int] = field(default_factory=dict)
     entity_of: np.ndarray = field(default_factory=lambda: np.array([], dtype=object))
-    is_record: np.ndarray = field(default_factory=lambda: np.array([], dtype=bool))  # an entity's own record
     _record_terms: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -57,7 +56,6 @@ class CatalogSnapshot:
                 snapshot.entity_chunk[str(metadata.get("entity", ""))] = doc_id
         snapshot.position = {doc_id: n for n, doc_id in enumerate(snapshot.ids)}
         snapshot.entity_of = np.array([str(m.get("entity", "")) for m in snapshot.metadatas], dtype=object)
-        snapshot.is_record = np.array([m.get("chunk") == ENTITY for m in snapshot.metadatas], dtype=bool)
         snapshot.keywords = KeywordIndex(corpus)
         snapshot.vocabulary = Vocabulary.build(snapshot.graph.entities)
         snapshot.linker = EntityLinker(snapshot.vocabulary)
