@@ -82,6 +82,13 @@ def test_belonging_to_a_team_reads_as_membership_or_ownership():
     assert {(a.relation, a.role) for a in found} == {(BELONGS, OBJECT), (OWNS, SUBJECT)}
 
 
+def test_the_group_hierarchy_is_read_in_both_directions():
+    [ask] = asks("What is the parent group of the platform team?", platform_team="group:default/platform-team")
+    assert (ask.relation, ask.role, ask.direct) == (BELONGS, SUBJECT, True)
+    [ask] = asks("What child groups does platform-team have?", platform_team="group:default/platform-team")
+    assert (ask.relation, ask.role, ask.direct) == (BELONGS, OBJECT, True)
+
+
 def test_how_to_questions_ask_for_no_relation():
     assert not any(a.direct for a in asks("How do I point the web app at Ollama?", ollama=OLLAMA))
 

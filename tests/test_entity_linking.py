@@ -107,6 +107,8 @@ def test_a_kind_word_names_an_entity_called_so_only_when_written_as_its_name(lin
     linked = [link.entity for link in linker.link("Which APIs does the web consume?") if link.strength >= LINKED]
     assert "component:default/nimbus-web" in linked and "component:default/api" not in linked
     assert strongest(linker, "who owns the api component?").entity == "component:default/api"
+    linked = [link.entity for link in linker.link("What type of API is queue-proxy?") if link.strength >= LINKED]
+    assert linked == ["component:default/queue-proxy"]
 
 
 def test_why_says_how_an_entity_was_linked(linker: EntityLinker):

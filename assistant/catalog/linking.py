@@ -73,8 +73,12 @@ class EntityLinker:
         sequence = words(normalised)
         if self._label_pattern is not None:
             for match in self._label_pattern.finditer(normalised):
+                heads = self._heads(sequence, *match.span())
+                only_kind_words = all(w.stem in self.vocabulary.kind_words for w in words(match.group(1)))
                 for entity in sorted(self.vocabulary.labels[match.group(1)]):
-                    strength = self._strength(entity, 1.0, self._heads(sequence, *match.span()))
+                    if only_kind_words and not heads & self.vocabulary.entity_words.get(entity, set()):
+                        continue  # "what type of API is x?": the kind, unless a kind word says "the api component"
+                    strength = self._strength(entity, 1.0, heads)
                     found[entity] = Link(entity, strength, match.start(), match.end(), NAMED, match.group(1))
                     if strength >= LINKED:  # its words are spoken for; "the artists *database*" is not
                         spoken_for.append(match.span())  # the artists domain, so they stay free

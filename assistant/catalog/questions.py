@@ -71,6 +71,9 @@ PHRASES: tuple[Phrase, ...] = (
     # "the components that belong to team a" are the ones it owns, or its members'
     Phrase(r"belong(?:s|ing)? to", OWNS, SUBJECT, OBJECT),
     Phrase(r"members? of|parts? of|sub ?components? of|sub ?systems? of", BELONGS, OBJECT, SUBJECT, noun=True),
+    # the group hierarchy, in the catalog's own words (`spec.parent`, `spec.children`)
+    Phrase(r"parents?(?: groups?)?(?: of)?", BELONGS, SUBJECT, SUBJECT, noun=True),
+    Phrase(r"(?:child(?:ren)?|child groups?|sub ?groups?)(?: of)?", BELONGS, OBJECT, OBJECT, noun=True),
     Phrase(r"belong(?:s|ing)? to|in|inside|within", BELONGS, OBJECT, SUBJECT),
 )
 _PATTERNS = [(re.compile(rf"(?<![a-z0-9])(?:{phrase.words})(?![a-z0-9])"), phrase) for phrase in PHRASES]
