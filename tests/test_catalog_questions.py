@@ -87,6 +87,8 @@ def test_the_group_hierarchy_is_read_in_both_directions():
     assert (ask.relation, ask.role, ask.direct) == (BELONGS, SUBJECT, True)
     [ask] = asks("What child groups does platform-team have?", platform_team="group:default/platform-team")
     assert (ask.relation, ask.role, ask.direct) == (BELONGS, OBJECT, True)
+    [ask] = asks("Which group has platform-team as a child?", platform_team="group:default/platform-team")
+    assert (ask.relation, ask.role, ask.direct) == (BELONGS, SUBJECT, True)
 
 
 def test_how_to_questions_ask_for_no_relation():

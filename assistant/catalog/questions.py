@@ -74,6 +74,8 @@ PHRASES: tuple[Phrase, ...] = (
     # the group hierarchy, in the catalog's own words (`spec.parent`, `spec.children`)
     Phrase(r"parents?(?: groups?)?(?: of)?", BELONGS, SUBJECT, SUBJECT, noun=True),
     Phrase(r"(?:child(?:ren)?|child groups?|sub ?groups?)(?: of)?", BELONGS, OBJECT, OBJECT, noun=True),
+    Phrase(r"as (?:an? |its )?(?:child(?: group)?|sub ?group)", BELONGS, SUBJECT, SUBJECT),  # "has X as a child"
+    Phrase(r"as (?:an? |its )?parent(?: group)?", BELONGS, OBJECT, OBJECT),
     Phrase(r"belong(?:s|ing)? to|in|inside|within", BELONGS, OBJECT, SUBJECT),
 )
 _PATTERNS = [(re.compile(rf"(?<![a-z0-9])(?:{phrase.words})(?![a-z0-9])"), phrase) for phrase in PHRASES]
