@@ -67,6 +67,7 @@ def test_an_ordinal_means_that_place_among_the_names_the_user_wrote():
     history = turns(("user", "Compare the route planner and the parcel tracker"), ("assistant", "Both plan [1][2]."))
     assert referents("Who owns the second one?", history) == ["component:default/parcel-tracker"]
     assert referents("And the former?", history) == ["component:default/route-planner"]
+    assert referents("What is the second step to deploy it?", history) == ["component:default/route-planner"]
 
 
 def test_an_ordinal_after_a_list_answer_means_that_place_in_the_list():

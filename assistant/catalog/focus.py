@@ -206,8 +206,9 @@ def _references(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
             if index + 2 < len(sequence) and not sequence[index + 2].function:  # "the first service"
                 after = sequence[index + 2]
                 kind_word = after.stem in vocabulary.kind_words
-                if kind_word or after.text == "one":
-                    end, noun = after.end, after.stem if kind_word else ""
+                if not kind_word and after.text != "one":
+                    continue  # "the first step", "the last deployment": not a reference back
+                end, noun = after.end, after.stem if kind_word else ""
             found.append(Reference(word.start, end, noun, kind_word, ordinal=ordinal))
         elif word.text in DETERMINERS and index + 1 < len(sequence):
             following = sequence[index + 1]
