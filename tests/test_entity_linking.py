@@ -33,6 +33,8 @@ CATALOG = [
     entity("component", "text-generation-web-ui", "service"),
     entity("component", "queue-proxy", "service"),
     entity("component", "api", "service", "api"),  # a real catalog names its gateway just "api"
+    entity("component", "dex-app", "app"),
+    entity("api", "app-crd", "crd", "App CRD"),  # every word of its title is a type word of the catalog
     entity("group", "search-squad", "team"),
     entity("group", "storage-squad", "team"),
     entity("location", "nimbus-components"),
@@ -109,6 +111,7 @@ def test_a_kind_word_names_an_entity_called_so_only_when_written_as_its_name(lin
     assert strongest(linker, "who owns the api component?").entity == "component:default/api"
     linked = [link.entity for link in linker.link("What type of API is queue-proxy?") if link.strength >= LINKED]
     assert linked == ["component:default/queue-proxy"]
+    assert strongest(linker, "Which component provides the App CRD?").entity == "api:default/app-crd"
 
 
 def test_why_says_how_an_entity_was_linked(linker: EntityLinker):

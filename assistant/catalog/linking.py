@@ -74,9 +74,10 @@ class EntityLinker:
         if self._label_pattern is not None:
             for match in self._label_pattern.finditer(normalised):
                 heads = self._heads(sequence, *match.span())
-                only_kind_words = all(w.stem in self.vocabulary.kind_words for w in words(match.group(1)))
+                said = words(match.group(1))
+                one_kind_word = len(said) == 1 and said[0].stem in self.vocabulary.kind_words
                 for entity in sorted(self.vocabulary.labels[match.group(1)]):
-                    if only_kind_words and not heads & self.vocabulary.entity_words.get(entity, set()):
+                    if one_kind_word and not heads & self.vocabulary.entity_words.get(entity, set()):
                         continue  # "what type of API is x?": the kind, unless a kind word says "the api component"
                     strength = self._strength(entity, 1.0, heads)
                     found[entity] = Link(entity, strength, match.start(), match.end(), NAMED, match.group(1))
@@ -109,8 +110,8 @@ class EntityLinker:
         links = []
         for entity, parts in matched.items():
             information = vocabulary.information(entity)
-            if information <= 0 or set(parts) <= vocabulary.kind_words.keys():
-                continue  # kind words alone ("which *apis*...") are the kind, unless written as the whole name
+            if information <= 0 or (len(parts) == 1 and set(parts) <= vocabulary.kind_words.keys()):
+                continue  # a kind word alone ("which *apis*...") is the kind, unless written as the whole name
             gained = sum(vocabulary.weight.get(part, 0.0) * sureness for part, (sureness, _) in parts.items())
             said = [word for _, word in parts.values()]
             start, end = min(w.start for w in said), max(w.end for w in said)
