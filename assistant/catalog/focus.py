@@ -56,7 +56,8 @@ class Focus:
 
 def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
     turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
-    named = [_linked(linker, str(turn.get("content") or "")) for turn in turns]
+    linked = [_linked(linker, str(turn.get("content") or "")) for turn in turns]  # each turn linked once
+    named = [[link.entity for link in links] for links in linked]
     recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
     for index in range(len(turns) - 1, -1, -1):
         if turns[index].get("role") == "user" and named[index]:
@@ -65,7 +66,7 @@ def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
             # "that model" picks up what the answers brought in, before the subject asked about
             newest = [entity for entity in recent if entity not in subject] + subject
             # "the first one": of the names the user wrote together, or else of those the answer listed
-            lists = [_in_order(linker, str(turn.get("content") or "")) for turn in turns[index:]]
+            lists = [_in_order(links) for links in linked[index:]]
             listed = [[group for group in names if not set(group) & set(subject)] for names in lists[1:]]
             in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
             return Focus(list(dict.fromkeys(subject + later)), list(dict.fromkeys(newest)), in_order)
@@ -177,16 +178,15 @@ def _fitting(
     return candidates[0]
 
 
-def _linked(linker: EntityLinker, text: str) -> list[str]:
-    return [link.entity for link in linker.link(text) if link.strength >= LINKED]
+def _linked(linker: EntityLinker, text: str) -> list[Link]:
+    return [link for link in linker.link(text) if link.strength >= LINKED]
 
 
-def _in_order(linker: EntityLinker, text: str) -> list[list[str]]:
+def _in_order(links: list[Link]) -> list[list[str]]:
     """The names a turn writes, in order, each with the entities it links to (an API and the component
     that provides it often share one name)."""
-    links = sorted((link for link in linker.link(text) if link.strength >= LINKED), key=lambda link: link.start)
     groups: list[tuple[int, list[str]]] = []  # (end of the name, its entities)
-    for link in links:
+    for link in sorted(links, key=lambda link: link.start):
         if groups and link.start < groups[-1][0]:
             groups[-1][1].append(link.entity)
         else:
