@@ -148,11 +148,10 @@ class KnowledgeBase:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="chroma-write") as writer:
             pending: Future[None] | None = None
             ready: list[tuple[Document, list[float]]] = []
-            for position, batch in enumerate(_batches(plan.embed, batch_size)):
+            for batch in _batches(plan.embed, batch_size):
                 ready += zip(batch, self.embedder.embed_documents([doc.text for doc in batch]), strict=True)
                 report.chunks_embedded += len(batch)
-                last = (position + 1) * batch_size >= len(plan.embed)
-                if len(ready) >= write_size or last:
+                if len(ready) >= write_size or report.chunks_embedded == len(plan.embed):
                     if pending is not None:
                         pending.result()  # at most one write in flight; an error stops the sync here
                     pending = writer.submit(self._write, ready, addable, source_name, model)
