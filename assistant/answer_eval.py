@@ -80,6 +80,16 @@ async def evaluate_answers(
     answerer: Answerer, items: Sequence[AnswerItem], prompt: str | None = None, backend: str | None = None
 ) -> AnswerReport:
     report = AnswerReport(questions=len(items), passed=0, unknown_citations=0, errors=0)
+    try:
+        await _evaluate_each(answerer, items, prompt, backend, report)
+    finally:
+        await answerer.backends.aclose()
+    return report
+
+
+async def _evaluate_each(
+    answerer: Answerer, items: Sequence[AnswerItem], prompt: str | None, backend: str | None, report: AnswerReport
+) -> None:
     for item in items:
         record: dict[str, Any] = {}
         async for event in answerer.answer(Question(item.question, item.history, prompt=prompt, backend=backend)):
@@ -102,4 +112,3 @@ async def evaluate_answers(
                     "error": record.get("error"),
                 }
             )
-    return report

@@ -62,6 +62,17 @@ def _warm_up(readiness: Readiness) -> Any:
     return warm
 
 
+def _backend_connections(core: Core) -> Any:
+    """Close the connections pooled to model servers when the service stops."""
+
+    @contextlib.asynccontextmanager
+    async def pooled(_: Litestar) -> AsyncIterator[None]:
+        yield
+        await core.backends.aclose()
+
+    return pooled
+
+
 def _start_parts(core: Core) -> dict[str, Any]:
     """What `assistant serve` loads before it says it is ready."""
     parts: dict[str, Any] = {
@@ -116,7 +127,7 @@ def create_app(settings: Settings, core: Core | None = None, chat_page: bool = T
     observed = instrument(core)  # /metrics, /api/feedback, and the answerer's observers
     handlers: list[Any] = [*front_doors(settings), *observed.route_handlers]
     readiness = Readiness(_start_parts(core))
-    lifespan: list[Any] = [_warm_up(readiness)]
+    lifespan: list[Any] = [_warm_up(readiness), _backend_connections(core)]
     max_body_bytes = settings.max_request_chars * 8  # characters, in UTF-8 and JSON escapes
     keys = api_key_guard(settings.api_keys, settings.permissions == "backstage")
     mcp_handler, mcp_lifespan = mount_mcp(mcp_for(core), keys, max_body_bytes)

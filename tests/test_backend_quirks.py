@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import pytest
@@ -33,8 +34,11 @@ def backend(url: str, model: str = "echo", **config: object) -> OpenAICompatible
 
 async def collect(b: OpenAICompatibleBackend, prompt: RenderedPrompt, pieces: list[str] | None = None) -> str:
     pieces = [] if pieces is None else pieces
-    async for piece in b.stream(prompt, options=GenerationOptions(max_tokens=50)):
-        pieces.append(piece)
+    try:
+        async for piece in b.stream(prompt, options=GenerationOptions(max_tokens=50)):
+            pieces.append(piece)
+    finally:
+        await b.aclose()
     return "".join(pieces)
 
 
@@ -107,3 +111,21 @@ async def test_invalid_json_line_is_a_backend_failure(server, prompt):
     with pytest.raises(BackendFailed):
         await collect(backend(url, model="garbled"), prompt, pieces)
     assert len(pieces) == 2
+
+
+async def test_many_answers_in_flight_share_one_backend(server, prompt):
+    """Answers streamed at once through one backend all arrive whole, each sent to the server once."""
+    url, requests = server
+    shared = backend(url)
+    before = len(requests)
+
+    async def one() -> str:
+        return "".join([piece async for piece in shared.stream(prompt, options=GenerationOptions(max_tokens=50))])
+
+    try:
+        for _ in range(2):
+            answers = await asyncio.gather(*(one() for _ in range(32)))
+            assert all("tracking team" in answer for answer in answers)
+    finally:
+        await shared.aclose()
+    assert len(requests) - before == 64

@@ -34,7 +34,10 @@ def prompt() -> RenderedPrompt:
 
 
 async def collect(backend: LLMBackend, prompt: RenderedPrompt, model: str | None = None) -> list[str]:
-    return [piece async for piece in backend.stream(prompt, model, GenerationOptions(max_tokens=16))]
+    try:
+        return [piece async for piece in backend.stream(prompt, model, GenerationOptions(max_tokens=16))]
+    finally:
+        await backend.aclose()
 
 
 # --- in-process llama.cpp -------------------------------------------------------------------------

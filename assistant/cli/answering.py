@@ -31,18 +31,21 @@ def ask(
 
     async def run() -> dict[str, Any]:
         record: dict[str, Any] = {}
-        async for event in core.answerer.answer(request):
-            if isinstance(event, SourcesEvent) and not as_json:
-                typer.secho("Sources:", bold=True, err=True)
-                for number, source in enumerate(event.sources, 1):
-                    typer.echo(f"  [{number}] {source.title} ({source.entity}) {source.url}", err=True)
-            elif isinstance(event, TokenEvent) and not as_json:
-                sys.stdout.write(event.text)
-                sys.stdout.flush()
-            elif isinstance(event, ErrorEvent):
-                typer.secho(f"\nerror ({event.code}): {event.message}", fg=typer.colors.RED, err=True)
-            elif isinstance(event, DoneEvent):
-                record = event.record
+        try:
+            async for event in core.answerer.answer(request):
+                if isinstance(event, SourcesEvent) and not as_json:
+                    typer.secho("Sources:", bold=True, err=True)
+                    for number, source in enumerate(event.sources, 1):
+                        typer.echo(f"  [{number}] {source.title} ({source.entity}) {source.url}", err=True)
+                elif isinstance(event, TokenEvent) and not as_json:
+                    sys.stdout.write(event.text)
+                    sys.stdout.flush()
+                elif isinstance(event, ErrorEvent):
+                    typer.secho(f"\nerror ({event.code}): {event.message}", fg=typer.colors.RED, err=True)
+                elif isinstance(event, DoneEvent):
+                    record = event.record
+        finally:
+            await core.backends.aclose()
         return record
 
     record = asyncio.run(run())

@@ -78,6 +78,9 @@ class LLMBackend(ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional: only in-process models have anything to load
         """Load what the first answer would otherwise wait for (blocking: call it off the event loop)."""
 
+    async def aclose(self) -> None:  # noqa: B027 - optional: only backends that pool connections hold any
+        """Close the connections this backend pooled on the running event loop."""
+
     @abstractmethod
     async def models(self) -> list[str]:
         """Models this backend can serve."""

@@ -53,6 +53,11 @@ class BackendRegistry:
     def all(self) -> list[LLMBackend]:
         return list(self._backends.values())
 
+    async def aclose(self) -> None:
+        """Close every backend's pooled connections on the running event loop (at shutdown, or after a CLI run)."""
+        for backend in self._backends.values():
+            await backend.aclose()
+
     def get(self, name: str | None = None) -> LLMBackend:
         key = name or self.default
         try:
