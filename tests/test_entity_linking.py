@@ -45,7 +45,7 @@ def build(entities: list[dict[str, Any]]) -> tuple[CatalogGraph, Vocabulary, Ent
     graph = CatalogGraph()
     for metadata in entities:
         graph.add(metadata)
-    vocabulary = Vocabulary.build(graph.entities)
+    vocabulary = Vocabulary.of_graph(graph)
     return graph, vocabulary, EntityLinker(vocabulary)
 
 

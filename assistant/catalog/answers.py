@@ -14,7 +14,15 @@ from typing import Any
 from assistant.catalog.focus import Reading
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import LINKED
-from assistant.catalog.questions import OBJECT, SUBJECT, Mention, RelationAsk, asked_relations, matching_edges
+from assistant.catalog.questions import (
+    OBJECT,
+    SUBJECT,
+    Mention,
+    RelationAsk,
+    asked_between,
+    asked_relations,
+    matching_edges,
+)
 from assistant.catalog.relations import BELONGS, BY_FIELD, OWNS, PROVIDES, USES
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import stem, words
@@ -57,18 +65,21 @@ class CatalogFact:
 
 def catalog_facts(graph: CatalogGraph, vocabulary: Vocabulary, reading: Reading, normalised: str) -> list[CatalogFact]:
     """The facts the graph gives for a question, in the order of the entities it names."""
-    linked = [link for link in reading.links if link.strength >= LINKED and link.entity in graph.entities]
+    # an entity the relations only name (an API never defined) is answered from the records that name it
+    linked = [link for link in reading.links if link.strength >= LINKED and link.entity in graph.edges]
     mentions = [Mention(link.entity, link.start, link.end) for link in linked]
     facts: list[CatalogFact] = []
     missing: list[CatalogFact] = []
-    for ask in asked_relations(normalised, mentions, vocabulary):
+    asks = asked_relations(normalised, mentions, vocabulary)
+    facts += _stated_between(graph, asks)
+    for ask in asks:
         if ask.direct:
             found = _relation_facts(graph, vocabulary, ask, set(reading.discussed))
             facts += found
             if not found and ask.complete:
                 missing.append(_missing(ask))
     said = {word.stem for word in words(normalised)}
-    for link in linked[:1]:
+    for link in [link for link in linked if link.entity in graph.entities][:1]:
         facts += [
             fact
             for field in dict.fromkeys(ATTRIBUTES[s] for s in said if s in ATTRIBUTES)
@@ -104,6 +115,20 @@ def _relation_facts(
                 known=frozenset(ref for ref, _ in chosen if ref in graph.entities),
             )
         )
+    return facts
+
+
+def _stated_between(graph: CatalogGraph, asks: list[RelationAsk]) -> list[CatalogFact]:
+    """ "Does X use Y?": the edge between the two, as the record holding it states it (nothing when the catalog
+    states none: it may be true all the same, so the model answers)."""
+    facts = []
+    for subject, relation, obj in asked_between(asks):
+        for edge in graph.edges.get(subject, []):
+            if edge.relation == relation and edge.object == obj and edge.field in BY_FIELD:
+                other = obj if edge.stated_by == subject else subject
+                known = frozenset(ref for ref in (other,) if ref in graph.entities)
+                pair = ((other, edge.stated_by),)
+                facts.append(CatalogFact(edge.stated_by, BY_FIELD[edge.field].says, (other,), pair, edge.field, known))
     return facts
 
 

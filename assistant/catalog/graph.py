@@ -44,6 +44,19 @@ class CatalogGraph:
             if edge.object != edge.subject:
                 self.edges.setdefault(edge.object, []).append(edge)
 
+    def named_only(self) -> dict[str, dict[str, Any]]:
+        """Refs the catalog's relations name without a record of their own (an API that is provided but
+        never defined, an owner group kept elsewhere), as the ref itself describes them: a question can name
+        them, and the records that name them answer it ("who provides the billing API?")."""
+        return {
+            ref: {"entity": ref, "kind": kind, "name": name, "namespace": namespace}
+            for ref in self.edges
+            if ref not in self.entities
+            for kind, _, rest in [ref.partition(":")]
+            for namespace, _, name in [rest.rpartition("/")]
+            if kind and name
+        }
+
     def neighbours(self, entity: str) -> set[str]:
         return {other for _, other in self.related.get(entity, [])}
 

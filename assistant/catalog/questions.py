@@ -136,6 +136,19 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
     return list(dict.fromkeys(asks))
 
 
+def asked_between(asks: list[RelationAsk]) -> list[tuple[str, str, str]]:
+    """(subject, relation, object) for two entities a question names on either side of one relation's
+    words, in the roles the words give them ("does X use Y?", "is X owned by G?")."""
+    subjects = [(ask.relation, ask.entity) for ask in asks if not ask.direct and ask.role == SUBJECT]
+    objects = [(ask.relation, ask.entity) for ask in asks if not ask.direct and ask.role == OBJECT]
+    return [
+        (subject, relation, obj)
+        for relation, subject in subjects
+        for other_relation, obj in objects
+        if other_relation == relation and obj != subject
+    ]
+
+
 def _other_end(
     question: str, start: int, end: int, phrase: Phrase, mention: Mention, vocabulary: Vocabulary
 ) -> tuple[bool, frozenset[str]]:

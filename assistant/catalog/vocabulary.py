@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.words import label_forms, name_parts, normalise, stem
 
 MIN_LABEL_CHARS = 3
@@ -35,6 +36,11 @@ class Vocabulary:
     entity_words: dict[str, set[str]] = field(default_factory=dict)  # ref -> stems of its kind and type
     kind_weight: dict[str, float] = field(default_factory=dict)  # kind/type stem -> idf among entities
     informations: dict[str, float] = field(default_factory=dict)  # ref -> summed weight of its name words
+
+    @classmethod
+    def of_graph(cls, graph: CatalogGraph) -> Vocabulary:
+        """The words of every entity the catalog holds or its relations name (`CatalogGraph.named_only`)."""
+        return cls.build({**graph.entities, **graph.named_only()})
 
     @classmethod
     def build(cls, entities: dict[str, dict[str, Any]]) -> Vocabulary:

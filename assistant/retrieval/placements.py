@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.catalog.focus import Reading
 from assistant.catalog.linking import LINKED, Link
-from assistant.catalog.questions import Mention, asked_relations, matching_edges
+from assistant.catalog.questions import Mention, asked_between, asked_relations, matching_edges
 from assistant.catalog.words import Word, words
 from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, Placement, place
 from assistant.retrieval.snapshot import CatalogSnapshot
@@ -24,7 +24,15 @@ def placements_for(
     mentions = [Mention(link.entity, link.start, link.end) for link in linked]
     strength = {link.entity: link.strength for link in linked}
     graph, vocabulary = snapshot.graph, snapshot.vocabulary
-    for ask in asked_relations(normalised, mentions, vocabulary):
+    asks = asked_relations(normalised, mentions, vocabulary)
+    for subject, relation, obj in asked_between(asks):  # "does X use Y?": the record stating that it does
+        for edge in graph.edges.get(subject, []):
+            if edge.relation == relation and edge.object == obj:
+                other = obj if edge.stated_by == subject else subject
+                described = edge.describe()
+                _place(placements, allowed, edge.stated_by, ANSWER, strength[edge.stated_by], f"answers: {described}")
+                _place(placements, allowed, other, ANSWERED, strength[other], f"named by the answer: {described}")
+    for ask in asks:
         if not ask.direct:  # "which version of kafka does X use?": the relation words are incidental
             continue
         anchor = strength[ask.entity]

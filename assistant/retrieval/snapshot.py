@@ -57,7 +57,7 @@ class CatalogSnapshot:
         snapshot.position = {doc_id: n for n, doc_id in enumerate(snapshot.ids)}
         snapshot.entity_of = np.array([str(m.get("entity", "")) for m in snapshot.metadatas], dtype=object)
         snapshot.keywords = KeywordIndex(corpus)
-        snapshot.vocabulary = Vocabulary.build(snapshot.graph.entities)
+        snapshot.vocabulary = Vocabulary.of_graph(snapshot.graph)
         snapshot.linker = EntityLinker(snapshot.vocabulary)
         return snapshot
 

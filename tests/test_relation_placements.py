@@ -1,0 +1,85 @@
+"""Relation questions on a catalog snapshot (no embeddings): where the answering records are placed, and the
+catalog's own answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.catalog.answers import catalog_facts
+from assistant.catalog.focus import Reading, read_question
+from assistant.catalog.words import normalise
+from assistant.documents import ENTITY
+from assistant.retrieval.placements import placements_for
+from assistant.retrieval.ranking import ANSWER, ANSWERED, REST
+from assistant.retrieval.snapshot import CatalogSnapshot
+from tests.test_entity_linking import entity
+
+# Real catalogs name APIs and teams in their relations that they never define (`telemetry-api` below).
+CATALOG = [
+    entity("component", "telemetry-store", "database", providesApis="api:default/telemetry-api"),
+    entity("component", "telemetry-collector", "service", consumesApis="api:default/telemetry-api"),
+    entity("component", "dashboards", "website", dependsOn="component:default/telemetry-store"),
+    entity("component", "lap-viewer", "website", dependsOn="component:default/dashboards"),
+]
+
+
+def snapshot(entities: list[dict[str, Any]]) -> CatalogSnapshot:
+    chunks = [(e["entity"], f"{e['kind']} {e['name']}", {**e, "chunk": ENTITY}) for e in entities]
+    return CatalogSnapshot.build("test", chunks)
+
+
+SNAPSHOT = snapshot(CATALOG)
+
+
+def read(question: str, history: list[dict[str, str]] | None = None) -> Reading:
+    s = SNAPSHOT
+    return read_question(question, history or [], s.linker, s.graph, s.vocabulary, s.describes)
+
+
+def tiers(question: str, history: list[dict[str, str]] | None = None) -> dict[str, int]:
+    placed = placements_for(SNAPSHOT, read(question, history), normalise(question), None)
+    return {ref: placement.tier for ref, placement in placed.items()}
+
+
+def test_an_api_the_catalog_only_names_is_asked_about_like_any_entity():
+    assert tiers("Which component provides the telemetry API?")["component:default/telemetry-store"] == ANSWER
+    placed = tiers("Which services consume the telemetry api?")
+    assert placed["component:default/telemetry-collector"] == ANSWER
+    assert placed.get("component:default/telemetry-store", REST) == REST
+
+
+def test_the_catalog_answers_for_an_api_it_only_names_from_the_records_naming_it():
+    question = "Which component provides the telemetry API?"
+    facts = catalog_facts(SNAPSHOT.graph, SNAPSHOT.vocabulary, read(question), normalise(question))
+    assert [fact.sentence() for fact in facts] == [
+        "api:default/telemetry-api is provided by component:default/telemetry-store."
+    ]
+    assert facts[0].stated_by == (("component:default/telemetry-store", "component:default/telemetry-store"),)
+
+
+def test_a_follow_up_can_refer_to_an_api_the_catalog_only_names():
+    history = [
+        {"role": "user", "content": "What is the telemetry-store?"},
+        {"role": "assistant", "content": "A database that provides the telemetry-api [1]."},
+    ]
+    assert tiers("Which service uses that api?", history)["component:default/telemetry-collector"] == ANSWER
+
+
+def test_does_x_use_y_places_the_record_that_states_it():
+    placed = tiers("Does lap-viewer depend on dashboards?")
+    assert placed["component:default/lap-viewer"] == ANSWER
+    assert placed["component:default/dashboards"] == ANSWERED
+    # the other way round, the catalog states no such edge: neither record is said to answer it
+    reverse = tiers("Does dashboards depend on lap-viewer?")
+    assert ANSWER not in reverse.values()
+
+
+def test_the_catalog_answers_does_x_use_y_only_when_a_record_states_it():
+    def sentences(question: str) -> list[str]:
+        facts = catalog_facts(SNAPSHOT.graph, SNAPSHOT.vocabulary, read(question), normalise(question))
+        return [fact.sentence() for fact in facts]
+
+    assert sentences("Does lap-viewer depend on dashboards?") == [
+        "component:default/lap-viewer depends on component:default/dashboards."
+    ]
+    assert sentences("Does dashboards depend on lap-viewer?") == []
