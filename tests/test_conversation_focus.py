@@ -90,3 +90,13 @@ def test_else_leaves_out_what_was_discussed():
 
 def test_without_history_nothing_is_assumed():
     assert referents("Who owns it?", []) == []
+
+
+def test_the_answer_settles_what_a_question_naming_nothing_in_full_was_about():
+    asked = "Do we have a portal for delivery maps?"
+    assert "component:default/billing-portal" in [link.entity for link in LINKER.link(asked) if link.strength >= LINKED]
+    history = turns(("user", asked), ("assistant", "Yes: the Route Planner draws route maps [1]."))
+    assert referents("What does it do?", history) == ["component:default/route-planner"]
+    # an answer that names what the question matched keeps it as the subject
+    confirmed = turns(("user", asked), ("assistant", "The Billing Portal has no maps; Route Planner does [1]."))
+    assert referents("Which API does it provide?", confirmed) == ["component:default/billing-portal"]

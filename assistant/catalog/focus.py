@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.catalog.graph import CatalogGraph
-from assistant.catalog.linking import FROM_CONVERSATION, LINKED, EntityLinker, Link
+from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import normalise, words
@@ -61,7 +61,7 @@ def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
     recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
     for index in range(len(turns) - 1, -1, -1):
         if turns[index].get("role") == "user" and named[index]:
-            subject = named[index]
+            subject = _confirmed_subject(linked, turns, index)
             later = [entity for entities in named[index + 1 :] for entity in entities]
             # "that model" picks up what the answers brought in, before the subject asked about
             newest = [entity for entity in recent if entity not in subject] + subject
@@ -176,6 +176,20 @@ def _fitting(
             if ask.entity == entity and ask.direct and matching_edges(ask, graph.edges.get(entity, [])):
                 return entity
     return candidates[0]
+
+
+def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], index: int) -> list[str]:
+    """What the user's turn at `index` asked about. A turn that names nothing in full ("do we have an email
+    service in the catalog?" matches `catalog-crd` by one word) is settled by the answer after it: when that
+    answer names in full none of what the turn matched, the first name it gives is the subject."""
+    asked = [link.entity for link in linked[index]]
+    answer = index + 1 < len(turns) and turns[index + 1].get("role") == "assistant"
+    if not answer or any(link.how == NAMED for link in linked[index]):
+        return asked
+    named = [link for link in linked[index + 1] if link.how == NAMED]
+    if not named or {link.entity for link in named} & set(asked):
+        return asked
+    return _in_order(named)[0]
 
 
 def _linked(linker: EntityLinker, text: str) -> list[Link]:
