@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.catalog.answers import catalog_facts
 from assistant.catalog.focus import read_question
 from assistant.catalog.linking import LINKED
 from tests.test_entity_linking import build, entity
@@ -100,3 +101,35 @@ def test_the_answer_settles_what_a_question_naming_nothing_in_full_was_about():
     # an answer that names what the question matched keeps it as the subject
     confirmed = turns(("user", asked), ("assistant", "The Billing Portal has no maps; Route Planner does [1]."))
     assert referents("Which API does it provide?", confirmed) == ["component:default/billing-portal"]
+
+
+def test_a_follow_up_of_only_a_name_asks_the_previous_question_of_it():
+    history = turns(
+        ("user", "Who owns the parcel tracker?"),
+        ("assistant", "Parcel Tracker is owned by group:default/tracking-team [1]."),
+    )
+    for follow_up in ("And the route planner?", "what about route-planner"):
+        reading = read_question(follow_up, history, LINKER, GRAPH, VOCABULARY)
+        facts = catalog_facts(GRAPH, VOCABULARY, reading, reading.asked)
+        assert [fact.sentence() for fact in facts] == [
+            "component:default/route-planner is owned by user:default/tomas.silva."
+        ]
+    # carried on twice: "and the billing portal?" after "and the route planner?"
+    longer = [*history, *turns(("user", "And the route planner?"), ("assistant", "Tomas Silva owns it [1]."))]
+    reading = read_question("and the billing portal?", longer, LINKER, GRAPH, VOCABULARY)
+    assert [fact.sentence() for fact in catalog_facts(GRAPH, VOCABULARY, reading, reading.asked)] == [
+        "The catalog names no owner for component:default/billing-portal."
+    ]
+
+
+def test_a_follow_up_that_asks_something_of_its_own_is_not_carried_on():
+    history = turns(
+        ("user", "Who owns the parcel tracker?"),
+        ("assistant", "Parcel Tracker is owned by group:default/tracking-team [1]."),
+    )
+    reading = read_question("And how do I deploy the route planner?", history, LINKER, GRAPH, VOCABULARY)
+    assert catalog_facts(GRAPH, VOCABULARY, reading, reading.asked) == []
+    # nor is a name after a question that asked no relation
+    about = turns(("user", "What is the parcel tracker?"), ("assistant", "It tracks parcels [1]."))
+    reading = read_question("And the route planner?", about, LINKER, GRAPH, VOCABULARY)
+    assert reading.asked == "and the route planner"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from assistant.catalog.ellipsis import carried_question
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
@@ -42,6 +43,7 @@ class Reading:
     moved: bool  # the question names an entity of its own and refers to nothing earlier
     query: str  # the text to search with: the question, plus the names it refers to
     discussed: tuple[str, ...] = ()  # "what else...": entities already talked about, not wanted again
+    asked: str = ""  # the normalised text the links' spans are in: the question, or the one it carries on
 
 
 @dataclass(frozen=True)
@@ -85,16 +87,20 @@ def read_question(
     described as "a language model")."""
     links = linker.link(question)
     own = [link for link in links if link.strength >= LINKED]
-    if not history:
-        return Reading(links, [], bool(own), question)
     normalised = normalise(question)
+    if not history:
+        return Reading(links, [], bool(own), question, asked=normalised)
     references = [ref for ref in _references(normalised, vocabulary) if not _touches(ref, own)]
     if own and not references:
-        return Reading(links, [], True, question)
+        turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
+        carried = carried_question(normalised, own, turns, linker, vocabulary)
+        if carried is not None:  # "and kubectl-gs?": the previous question, asked of kubectl-gs
+            return Reading(linker.link(carried), [], True, carried, asked=carried)
+        return Reading(links, [], True, question, asked=normalised)
     conversation = conversation_focus(history, linker)
     focus = conversation.entities
     if not focus:
-        return Reading(links, [], False, question)
+        return Reading(links, [], False, question, asked=normalised)
     resolved: list[Link] = []
     for reference in references or [Reference(len(normalised), len(normalised))]:
         candidates = _candidates(reference, conversation, graph, vocabulary, describes)
@@ -112,7 +118,7 @@ def read_question(
     about = {link.entity for link in own + resolved}
     besides = any(word.text in BESIDES for word in words(normalised))
     discussed = tuple(entity for entity in focus if entity not in about) if besides else ()
-    return Reading(merged, focus, False, query, discussed)
+    return Reading(merged, focus, False, query, discussed, normalised)
 
 
 @dataclass(frozen=True)

@@ -67,7 +67,7 @@ class Retriever:
         snapshot = self.index.current()
         allowed = self.scope(entity) if entity else None
         reading = self.read(question, history)
-        placements = placements_for(snapshot, reading, normalise(question), allowed)
+        placements = placements_for(snapshot, reading, reading.asked or normalise(question), allowed)
         hits, keyword = self._scored(snapshot, reading.query, allowed, must=list(placements))
         return self._lead_with_entity_text(snapshot, order(hits, keyword, placements)[:k])
 
@@ -129,7 +129,8 @@ class Retriever:
     def catalog_facts(self, question: str, history: Sequence[Any] = ()) -> list[CatalogFact]:
         """What the catalog graph answers to the question exactly, when it is one the graph answers."""
         snapshot = self.index.current()
-        return catalog_facts(snapshot.graph, snapshot.vocabulary, self.read(question, history), normalise(question))
+        reading = self.read(question, history)
+        return catalog_facts(snapshot.graph, snapshot.vocabulary, reading, reading.asked or normalise(question))
 
     @staticmethod
     def _lead_with_entity_text(snapshot: CatalogSnapshot, hits: list[Hit]) -> list[Hit]:
