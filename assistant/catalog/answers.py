@@ -19,8 +19,8 @@ from assistant.catalog.questions import (
     SUBJECT,
     Mention,
     RelationAsk,
-    asked_between,
     asked_relations,
+    edges_between,
     matching_edges,
 )
 from assistant.catalog.relations import BELONGS, BY_FIELD, OWNS, PROVIDES, USES
@@ -119,16 +119,15 @@ def _relation_facts(
 
 
 def _stated_between(graph: CatalogGraph, asks: list[RelationAsk]) -> list[CatalogFact]:
-    """ "Does X use Y?": the edge between the two, as the record holding it states it (nothing when the catalog
-    states none: it may be true all the same, so the model answers)."""
+    """For "does X use Y?", the edge between the two as the record holding it states it. Nothing when the
+    catalog states none: it may be true all the same, so the model answers."""
     facts = []
-    for subject, relation, obj in asked_between(asks):
-        for edge in graph.edges.get(subject, []):
-            if edge.relation == relation and edge.object == obj and edge.field in BY_FIELD:
-                other = obj if edge.stated_by == subject else subject
-                known = frozenset(ref for ref in (other,) if ref in graph.entities)
-                pair = ((other, edge.stated_by),)
-                facts.append(CatalogFact(edge.stated_by, BY_FIELD[edge.field].says, (other,), pair, edge.field, known))
+    for edge in edges_between(asks, graph.edges):
+        if edge.field in BY_FIELD:
+            other = edge.object if edge.stated_by == edge.subject else edge.subject
+            known = frozenset(ref for ref in (other,) if ref in graph.entities)
+            stated = ((other, edge.stated_by),)
+            facts.append(CatalogFact(edge.stated_by, BY_FIELD[edge.field].says, (other,), stated, edge.field, known))
     return facts
 
 

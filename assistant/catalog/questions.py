@@ -136,16 +136,16 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
     return list(dict.fromkeys(asks))
 
 
-def asked_between(asks: list[RelationAsk]) -> list[tuple[str, str, str]]:
-    """(subject, relation, object) for two entities a question names on either side of one relation's
-    words, in the roles the words give them ("does X use Y?", "is X owned by G?")."""
+def edges_between(asks: list[RelationAsk], edges: dict[str, list[Edge]]) -> list[Edge]:
+    """The catalog's edges between two entities a question names on either side of one relation's words, in
+    the roles the words give them ("does X use Y?", "is X owned by G?"). None: the catalog does not say so."""
     subjects = [(ask.relation, ask.entity) for ask in asks if not ask.direct and ask.role == SUBJECT]
-    objects = [(ask.relation, ask.entity) for ask in asks if not ask.direct and ask.role == OBJECT]
+    objects = {(ask.relation, ask.entity) for ask in asks if not ask.direct and ask.role == OBJECT}
     return [
-        (subject, relation, obj)
+        edge
         for relation, subject in subjects
-        for other_relation, obj in objects
-        if other_relation == relation and obj != subject
+        for edge in edges.get(subject, [])
+        if edge.relation == relation and edge.subject == subject != edge.object and (relation, edge.object) in objects
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.catalog.focus import Reading
 from assistant.catalog.linking import LINKED, Link
-from assistant.catalog.questions import Mention, asked_between, asked_relations, matching_edges
+from assistant.catalog.questions import Mention, asked_relations, edges_between, matching_edges
 from assistant.catalog.words import Word, words
 from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, Placement, place
 from assistant.retrieval.snapshot import CatalogSnapshot
@@ -25,13 +25,11 @@ def placements_for(
     strength = {link.entity: link.strength for link in linked}
     graph, vocabulary = snapshot.graph, snapshot.vocabulary
     asks = asked_relations(normalised, mentions, vocabulary)
-    for subject, relation, obj in asked_between(asks):  # "does X use Y?": the record stating that it does
-        for edge in graph.edges.get(subject, []):
-            if edge.relation == relation and edge.object == obj:
-                other = obj if edge.stated_by == subject else subject
-                described = edge.describe()
-                _place(placements, allowed, edge.stated_by, ANSWER, strength[edge.stated_by], f"answers: {described}")
-                _place(placements, allowed, other, ANSWERED, strength[other], f"named by the answer: {described}")
+    for edge in edges_between(asks, graph.edges):  # "does X use Y?": the record stating that it does
+        other = edge.object if edge.stated_by == edge.subject else edge.subject
+        described = edge.describe()
+        _place(placements, allowed, edge.stated_by, ANSWER, strength[edge.stated_by], f"answers: {described}")
+        _place(placements, allowed, other, ANSWERED, strength[other], f"named by the answer: {described}")
     for ask in asks:
         if not ask.direct:  # "which version of kafka does X use?": the relation words are incidental
             continue
