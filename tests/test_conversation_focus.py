@@ -133,3 +133,13 @@ def test_a_follow_up_that_asks_something_of_its_own_is_not_carried_on():
     about = turns(("user", "What is the parcel tracker?"), ("assistant", "It tracks parcels [1]."))
     reading = read_question("And the route planner?", about, LINKER, GRAPH, VOCABULARY)
     assert reading.asked == "and the route planner"
+
+
+def test_the_kind_it_provides_means_the_neighbour_not_the_subject():
+    history = turns(
+        ("user", "What does the billing portal do?"),
+        ("assistant", "It lets customers see their bills [1]."),
+    )
+    # "it" only says which API is meant; the question is about the API
+    assert referents("Tell me more about the API it provides", history) == ["api:default/invoice-api"]
+    assert referents("Which API does it provide?", history) == ["component:default/billing-portal"]

@@ -102,7 +102,10 @@ def read_question(
     if not focus:
         return Reading(links, [], False, question, asked=normalised)
     resolved: list[Link] = []
+    previous: Reference | None = None  # the last reference resolved
     for reference in references or [Reference(len(normalised), len(normalised))]:
+        if previous is not None and previous.noun and reference.pronoun and reference.start <= previous.end + 1:
+            continue  # "the CRD it provides": "it" only says which CRD; the question is about the CRD
         candidates = _candidates(reference, conversation, graph, vocabulary, describes)
         if not candidates:
             continue
@@ -110,6 +113,7 @@ def read_question(
         entity = _fitting(candidates, reference, mentions, normalised, graph, vocabulary)
         said = normalised[reference.start : reference.end] or "(the conversation)"
         resolved.append(Link(entity, 1.0, reference.start, reference.end, FROM_CONVERSATION, said))
+        previous = reference
     named = {link.entity for link in own}
     extra = [link for link in resolved if link.entity not in named]
     titles = [_label(graph, link.entity) for link in extra]
