@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
@@ -33,6 +32,7 @@ from assistant.llm.base import GenerationOptions, LLMBackend
 from assistant.llm.registry import BackendRegistry
 from assistant.permissions import Reader, readable_catalog, readable_facts, readable_top
 from assistant.prompts import ChatMessage, PromptLibrary, PromptTemplate, RenderedPrompt
+from assistant.quoting import quoted_sources
 from assistant.retrieval import Retriever
 from assistant.tokens import prompt_tokens
 
@@ -122,33 +122,6 @@ class Answerer:
 
         return readable_top(candidates, k, reader)
 
-    def _context(self, sources: list[Source], with_definitions: bool) -> list[dict[str, Any]]:
-        """Sources as template variables, best first, within the optional character cap (`max_context_chars`);
-        the token budget of the backend is applied when the prompt is fitted."""
-        budget = self.max_context_chars or sys.maxsize
-        quoted = []
-        for source in sources:
-            if budget <= 0:
-                break
-            text = source.snippet[:budget]
-            budget -= len(text)
-            definition = ""
-            if with_definitions and source.entity.startswith("api:") and not source.page and budget > 0:
-                definition = self.retriever.definition(source.entity)[:budget]
-                budget -= len(definition)
-            quoted.append(
-                {
-                    "entity": source.entity,
-                    "title": source.title,
-                    "page": source.page,
-                    "section": source.section,
-                    "url": source.url,
-                    "text": text,
-                    "definition": definition,
-                }
-            )
-        return quoted
-
     async def sources_for(self, question: Question, template: PromptTemplate) -> list[Source]:
         """The retrieved sources, or none for templates that do not use retrieval."""
         return (await self._retrieved(question, template))[0]
@@ -198,7 +171,8 @@ class Answerer:
         history = list(question.history)[-self.max_history_messages :] if self.max_history_messages else []
 
         def prepare_and_fit() -> tuple[RenderedPrompt, ContextReport]:  # one hop off the event loop
-            context = self._context(sources, template.uses_definitions)
+            definitions = self.retriever.definition if template.uses_definitions else None
+            context = quoted_sources(sources, definitions, self.max_context_chars)
             catalog = self.retriever.catalog_summary() if "catalog" in template.variables else None
             facts = (
                 self.retriever.facts(question.text, question.entity, history=question.history)
