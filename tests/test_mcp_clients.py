@@ -15,7 +15,7 @@ from mcp.client.stdio import stdio_client
 
 from assistant.app import create_app
 from tests.conftest import BIN, peer_settings, serve_in_thread
-from tests.peers import ollama_server
+from tests.peers import ollama_server, openai_server
 
 pytestmark = pytest.mark.slow
 PLUGIN = "component:default/backchat-plugin"
@@ -28,28 +28,33 @@ def model_server() -> Iterator[str]:
         yield url
 
 
-async def test_stdio_serves_the_same_tools_and_prompts(fixture_data_dir: Path, model_server: str):
+async def test_stdio_serves_the_same_tools_and_prompts(fixture_data_dir: Path, tmp_path: Path):
     env = {
         **os.environ,
         "ASSISTANT_DATA_DIR": str(fixture_data_dir),
         "ASSISTANT_COLLECTION": "assistant-test",
-        "ASSISTANT_LLM_TYPE": "ollama",
-        "ASSISTANT_LLM_BASE_URL": model_server,
-        "ASSISTANT_LLM_MODEL": ollama_server.MODEL,
+        "ASSISTANT_LLM_TYPE": "openai",  # a backend that pools connections: they are closed at the end
+        "ASSISTANT_LLM_MODEL": "echo",
         "ASSISTANT_BACKSTAGE_URL": "http://backstage.test",
     }
     env.pop("ASSISTANT_CONFIG", None)
-    server = StdioServerParameters(command=str(BIN / "assistant"), args=["mcp"], env=env)
-    async with stdio_client(server) as (read, write), ClientSession(read, write) as session:
-        await session.initialize()
-        tools = {tool.name for tool in (await session.list_tools()).tools}
-        entity = await session.call_tool("get_entity", {"ref": PLUGIN})
-        answer = await session.call_tool("ask", {"question": QUESTION})
-        prompts = {prompt.name for prompt in (await session.list_prompts()).prompts}
+    errors = tmp_path / "stderr.txt"
+    with serve_in_thread(openai_server.create_app()) as model_url, errors.open("w") as errlog:
+        env["ASSISTANT_LLM_BASE_URL"] = f"{model_url}/v1"
+        server = StdioServerParameters(command=str(BIN / "assistant"), args=["mcp"], env=env)
+        async with stdio_client(server, errlog=errlog) as (read, write), ClientSession(read, write) as session:
+            await session.initialize()
+            tools = {tool.name for tool in (await session.list_tools()).tools}
+            entity = await session.call_tool("get_entity", {"ref": PLUGIN})
+            answer = await session.call_tool("ask", {"question": "What does the backchat-plugin do?"})
+            owner = await session.call_tool("ask", {"question": QUESTION})
+            prompts = {prompt.name for prompt in (await session.list_prompts()).prompts}
     assert tools == {"search", "get_entity", "ask"}
     assert entity.structuredContent["url"] == "http://backstage.test/catalog/default/component/backchat-plugin"
-    assert PLUGIN in answer.structuredContent["answer"]
+    assert "tracking team" in answer.structuredContent["answer"]  # the model server's words
+    assert PLUGIN in owner.structuredContent["answer"]
     assert "catalog-qa" in prompts
+    assert "Unclosed" not in errors.read_text()
 
 
 async def test_langchain_mcp_adapters_load_and_call_the_tools(fixture_data_dir: Path, model_server: str):

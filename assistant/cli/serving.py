@@ -39,4 +39,15 @@ def mcp_stdio() -> None:
             "assistant mcp (stdio) has no caller whose Backstage permissions could be checked: with "
             "ASSISTANT_PERMISSIONS=backstage, agents use /mcp over HTTP with the user's Backstage token"
         )
-    mcp_for(build_core(settings)).run("stdio")
+    import anyio
+
+    core = build_core(settings)
+    server = mcp_for(core)
+
+    async def serve() -> None:
+        try:
+            await server.run_stdio_async()
+        finally:  # the agent closed the pipe: close the connections pooled to model servers
+            await core.backends.aclose()
+
+    anyio.run(serve)
