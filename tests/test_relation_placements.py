@@ -20,6 +20,7 @@ CATALOG = [
     entity("component", "telemetry-collector", "service", consumesApis="api:default/telemetry-api"),
     entity("component", "dashboards", "website", dependsOn="component:default/telemetry-store"),
     entity("component", "lap-viewer", "website", dependsOn="component:default/dashboards"),
+    {**entity("resource", "track-maps", "bucket"), "lifecycle": "experimental"},  # no relations at all
 ]
 
 
@@ -83,3 +84,9 @@ def test_the_catalog_answers_does_x_use_y_only_when_a_record_states_it():
         "component:default/lap-viewer depends on component:default/dashboards."
     ]
     assert sentences("Does dashboards depend on lap-viewer?") == []
+
+
+def test_an_entity_without_relations_still_has_its_own_fields_answered():
+    question = "What lifecycle is track-maps in?"
+    facts = catalog_facts(SNAPSHOT.graph, SNAPSHOT.vocabulary, read(question), normalise(question))
+    assert [fact.sentence() for fact in facts] == ["resource:default/track-maps has the lifecycle experimental."]

@@ -66,7 +66,8 @@ class CatalogFact:
 def catalog_facts(graph: CatalogGraph, vocabulary: Vocabulary, reading: Reading, normalised: str) -> list[CatalogFact]:
     """The facts the graph gives for a question, in the order of the entities it names."""
     # an entity the relations only name (an API never defined) is answered from the records that name it
-    linked = [link for link in reading.links if link.strength >= LINKED and link.entity in graph.edges]
+    known = graph.entities.keys() | graph.edges.keys()
+    linked = [link for link in reading.links if link.strength >= LINKED and link.entity in known]
     mentions = [Mention(link.entity, link.start, link.end) for link in linked]
     facts: list[CatalogFact] = []
     missing: list[CatalogFact] = []
