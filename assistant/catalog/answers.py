@@ -98,7 +98,7 @@ def _relation_facts(
     grouped: dict[tuple[str, bool], list[tuple[str, str]]] = {}  # (field, stated by the entity) -> (ref, by)
     for edge in matching_edges(ask, graph.edges.get(ask.entity, [])):
         own = edge.stated_by == ask.entity
-        other = (edge.object if edge.subject == ask.entity else edge.subject) if own else edge.stated_by
+        other = edge.other(ask.entity) if own else edge.stated_by
         if other not in discussed:
             grouped.setdefault((edge.field, own), []).append((other, edge.stated_by))
     facts = []
@@ -125,7 +125,7 @@ def _stated_between(graph: CatalogGraph, asks: list[RelationAsk]) -> list[Catalo
     facts = []
     for edge in edges_between(asks, graph.edges):
         if edge.field in BY_FIELD:
-            other = edge.object if edge.stated_by == edge.subject else edge.subject
+            other = edge.other(edge.stated_by)
             known = frozenset(ref for ref in (other,) if ref in graph.entities)
             stated = ((other, edge.stated_by),)
             facts.append(CatalogFact(edge.stated_by, BY_FIELD[edge.field].says, (other,), stated, edge.field, known))

@@ -19,9 +19,9 @@ from assistant.catalog.words import normalise, words
 
 def carried_question(
     normalised: str, own: list[Link], turns: Sequence[dict[str, Any]], linker: EntityLinker, vocabulary: Vocabulary
-) -> str | None:
-    """The previous user question asked again of the one name this question says, or None when this
-    question asks something of its own (or the previous one asked about no single name, or no relation)."""
+) -> tuple[str, list[Link]] | None:
+    """The previous user question asked again of the one name this question says, with its links; None when
+    this question asks something of its own (or the previous one asked about no single name, or no relation)."""
     span = _one_name(own)
     if span is None or not _only_the_name(normalised, span, vocabulary):
         return None
@@ -29,24 +29,21 @@ def carried_question(
         if turns[index].get("role") != "user":
             continue
         previous = normalise(str(turns[index].get("content") or ""))
-        links = _linked(linker, previous)
+        links = linker.linked(previous)
         if not links:
             continue
         # "and athena?" after "and kubectl-gs?" after "who owns happa?"
         earlier = carried_question(previous, links, turns[:index], linker, vocabulary)
         if earlier is not None:
-            previous, links = earlier, _linked(linker, earlier)
+            previous, links = earlier[0], [link for link in earlier[1] if link.strength >= LINKED]
         asked = _one_name(links)
         if asked is None:
             return None
         rewritten = previous[: asked[0]] + normalised[span[0] : span[1]] + previous[asked[1] :]
-        mentions = [Mention(link.entity, link.start, link.end) for link in _linked(linker, rewritten)]
-        return rewritten if asked_relations(rewritten, mentions, vocabulary) else None
+        rewritten_links = linker.link(rewritten)
+        mentions = [Mention(link.entity, link.start, link.end) for link in rewritten_links if link.strength >= LINKED]
+        return (rewritten, rewritten_links) if asked_relations(rewritten, mentions, vocabulary) else None
     return None
-
-
-def _linked(linker: EntityLinker, text: str) -> list[Link]:
-    return [link for link in linker.link(text) if link.strength >= LINKED]
 
 
 def _one_name(links: list[Link]) -> tuple[int, int] | None:

@@ -58,7 +58,7 @@ class Focus:
 
 def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
     turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
-    linked = [_linked(linker, str(turn.get("content") or "")) for turn in turns]  # each turn linked once
+    linked = [linker.linked(str(turn.get("content") or "")) for turn in turns]  # each turn linked once
     named = [[link.entity for link in links] for links in linked]
     recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
     for index in range(len(turns) - 1, -1, -1):
@@ -95,7 +95,8 @@ def read_question(
         turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
         carried = carried_question(normalised, own, turns, linker, vocabulary)
         if carried is not None:  # "and kubectl-gs?": the previous question, asked of kubectl-gs
-            return Reading(linker.link(carried), [], True, carried, asked=carried)
+            text, carried_links = carried
+            return Reading(carried_links, [], True, text, asked=text)
         return Reading(links, [], True, question, asked=normalised)
     conversation = conversation_focus(history, linker)
     focus = conversation.entities
@@ -200,10 +201,6 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
     if not named or {link.entity for link in named} & set(asked):
         return asked
     return _in_order(named)[0]
-
-
-def _linked(linker: EntityLinker, text: str) -> list[Link]:
-    return [link for link in linker.link(text) if link.strength >= LINKED]
 
 
 def _in_order(links: list[Link]) -> list[list[str]]:

@@ -65,6 +65,10 @@ class EntityLinker:
         alternatives = "|".join(re.escape(label) for label in labels)
         return re.compile(rf"(?<![a-z0-9])({alternatives})(?![a-z0-9])")
 
+    def linked(self, question: str) -> list[Link]:
+        """The links strong enough to name their entity (`LINKED`)."""
+        return [link for link in self.link(question) if link.strength >= LINKED]
+
     def link(self, question: str) -> list[Link]:
         """Candidate entities for a question, strongest first."""
         normalised = normalise(question)

@@ -140,6 +140,10 @@ class Edge:
     def describe(self) -> str:
         return f"{self.subject} {self.relation} {self.object}"
 
+    def other(self, entity: str) -> str:
+        """The end that is not `entity` (`entity` itself for an edge from an entity to itself)."""
+        return self.object if self.subject == entity else self.subject
+
 
 def edges_of(entity: str, relations: list[str]) -> list[Edge]:
     """The edges an entity's record states, from its `field:ref` relation list."""

@@ -26,7 +26,7 @@ def placements_for(
     graph, vocabulary = snapshot.graph, snapshot.vocabulary
     asks = asked_relations(normalised, mentions, vocabulary)
     for edge in edges_between(asks, graph.edges):  # "does X use Y?": the record stating that it does
-        other = edge.object if edge.stated_by == edge.subject else edge.subject
+        other = edge.other(edge.stated_by)
         described = edge.describe()
         _place(placements, allowed, edge.stated_by, ANSWER, strength[edge.stated_by], f"answers: {described}")
         _place(placements, allowed, other, ANSWERED, strength[other], f"named by the answer: {described}")
@@ -47,7 +47,7 @@ def placements_for(
                 else:
                     _place(placements, allowed, target, REST, anchor, f"catalog: {described}")
             else:  # the named entity's own record states it: "who owns X?", "what does X depend on?"
-                target = edge.object if edge.subject == ask.entity else edge.subject
+                target = edge.other(ask.entity)
                 if ask.complete:
                     _place(placements, allowed, ask.entity, ANSWER, anchor, f"answers: {described}")
                     _place(placements, allowed, target, ANSWERED, anchor, f"named by the answer: {described}")
