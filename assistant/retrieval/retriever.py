@@ -19,7 +19,6 @@ from assistant.catalog.answers import CatalogFact, catalog_facts
 from assistant.catalog.focus import Reading, read_question
 from assistant.catalog.graph import EntityFacts
 from assistant.catalog.linking import LINKED
-from assistant.catalog.words import normalise
 from assistant.documents import DEFINITION, Hit
 from assistant.knowledge import KnowledgeBase
 from assistant.retrieval.keywords import top_indices
@@ -67,7 +66,7 @@ class Retriever:
         snapshot = self.index.current()
         allowed = self.scope(entity) if entity else None
         reading = self.read(question, history)
-        placements = placements_for(snapshot, reading, reading.asked or normalise(question), allowed)
+        placements = placements_for(snapshot, reading, reading.asked, allowed)
         hits, keyword = self._scored(snapshot, reading.query, allowed, must=list(placements))
         return self._lead_with_entity_text(snapshot, order(hits, keyword, placements)[:k])
 
@@ -130,7 +129,7 @@ class Retriever:
         """What the catalog graph answers to the question exactly, when it is one the graph answers."""
         snapshot = self.index.current()
         reading = self.read(question, history)
-        return catalog_facts(snapshot.graph, snapshot.vocabulary, reading, reading.asked or normalise(question))
+        return catalog_facts(snapshot.graph, snapshot.vocabulary, reading, reading.asked)
 
     @staticmethod
     def _lead_with_entity_text(snapshot: CatalogSnapshot, hits: list[Hit]) -> list[Hit]:
