@@ -90,3 +90,11 @@ def test_an_entity_without_relations_still_has_its_own_fields_answered():
     question = "What lifecycle is track-maps in?"
     facts = catalog_facts(SNAPSHOT.graph, SNAPSHOT.vocabulary, read(question), normalise(question))
     assert [fact.sentence() for fact in facts] == ["resource:default/track-maps has the lifecycle experimental."]
+
+
+def test_who_asks_for_whatever_can_play_that_part_in_this_catalog():
+    # only components provide APIs here, so "who provides" asks for a component
+    assert tiers("Who provides the telemetry API?")["component:default/telemetry-store"] == ANSWER
+    # "who" a few words before "call" asks for a person: no component answers it
+    placed = tiers("Who is on call for the telemetry API?")
+    assert placed.get("component:default/telemetry-collector", REST) == REST

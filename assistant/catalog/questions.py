@@ -127,11 +127,13 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
             if gap != min(gaps):
                 continue
             follows = end <= mention.start
-            direct, wants = _other_end(question, start, end, phrase, mention, vocabulary)
+            role = phrase.after if follows else phrase.before
+            asked_role = OBJECT if role == SUBJECT else SUBJECT
             between = question[end : mention.start] if follows else question[mention.end : start]
             rest = f"{between} {question[max(mention.end, end) :]}"
             complete = all(_incidental(word, vocabulary) for word in rest.split())
-            role = phrase.after if follows else phrase.before
+            people = not complete or vocabulary.people_can(phrase.relation, asked_role)
+            direct, wants = _other_end(question, start, end, phrase, mention, vocabulary, people)
             asks.append(RelationAsk(mention.entity, phrase.relation, role, direct, wants, complete))
     return list(dict.fromkeys(asks))
 
@@ -150,12 +152,14 @@ def edges_between(asks: list[RelationAsk], edges: dict[str, list[Edge]]) -> list
 
 
 def _other_end(
-    question: str, start: int, end: int, phrase: Phrase, mention: Mention, vocabulary: Vocabulary
+    question: str, start: int, end: int, phrase: Phrase, mention: Mention, vocabulary: Vocabulary, people: bool
 ) -> tuple[bool, frozenset[str]]:
     """Whether the relation's other end is what is asked for, and the kind words that say what that is.
 
     Reads leftwards from the phrase over function words, kind words and the mention itself ("which services
-    depend on X", "what does X use"); a question word reached that way is the other end."""
+    depend on X", "what does X use"); a question word reached that way is the other end. "Who" wants users
+    and groups (`people`: "who owns X?"), except as the verb's own subject where people cannot be that end
+    ("who provides X?" in a catalog where only components provide APIs; not "who is on call for X?")."""
     wants: set[str] = set()
     reached_question_word = False
     left = _without(question[:start], mention).split()
@@ -163,7 +167,8 @@ def _other_end(
         word = left[index]
         if word in QUESTION_WORDS:
             reached_question_word = True
-            wants |= _PEOPLE_WORDS if word in ("who", "whom", "whose") and not wants else set()
+            subject = not people and index == len(left) - 1  # "who provides X", nothing between
+            wants |= _PEOPLE_WORDS if word in ("who", "whom", "whose") and not subject and not wants else set()
             break
         stemmed = stem(word)
         if stemmed in vocabulary.kind_words:

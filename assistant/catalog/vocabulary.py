@@ -36,11 +36,26 @@ class Vocabulary:
     entity_words: dict[str, set[str]] = field(default_factory=dict)  # ref -> stems of its kind and type
     kind_weight: dict[str, float] = field(default_factory=dict)  # kind/type stem -> idf among entities
     informations: dict[str, float] = field(default_factory=dict)  # ref -> summed weight of its name words
+    # (relation, role) pairs a user or group plays in some edge of this catalog: "who owns X?" asks for
+    # people, "who provides X?" for whatever provides APIs here. None: not known, "who" means people.
+    people_roles: frozenset[tuple[str, str]] | None = None
 
     @classmethod
     def of_graph(cls, graph: CatalogGraph) -> Vocabulary:
         """The words of every entity the catalog holds or its relations name (`CatalogGraph.named_only`)."""
-        return cls.build({**graph.entities, **graph.named_only()})
+        vocabulary = cls.build({**graph.entities, **graph.named_only()})
+        vocabulary.people_roles = frozenset(
+            (edge.relation, role)
+            for edges in graph.edges.values()
+            for edge in edges
+            for role, end in (("subject", edge.subject), ("object", edge.object))
+            if graph.kind(end) in PEOPLE_KINDS
+        )
+        return vocabulary
+
+    def people_can(self, relation: str, role: str) -> bool:
+        """Whether a user or group can play `role` in `relation` here (always, when not known)."""
+        return self.people_roles is None or (relation, role) in self.people_roles
 
     @classmethod
     def build(cls, entities: dict[str, dict[str, Any]]) -> Vocabulary:
