@@ -143,3 +143,26 @@ def test_the_kind_it_provides_means_the_neighbour_not_the_subject():
     # "it" only says which API is meant; the question is about the API
     assert referents("Tell me more about the API it provides", history) == ["api:default/invoice-api"]
     assert referents("Which API does it provide?", history) == ["component:default/billing-portal"]
+
+
+def test_it_after_a_which_question_means_the_entity_that_answered_it():
+    history = turns(
+        ("user", "Which website provides the invoice API?"),
+        ("assistant", "The billing portal provides it [1]."),
+    )
+    assert referents("What type is it?", history) == ["component:default/billing-portal"]
+
+
+def test_it_after_a_who_question_still_means_the_entity_asked_about():
+    history = turns(
+        ("user", "Who owns the invoice API?"),
+        ("assistant", "group:default/billing-team owns it [1]."),
+    )
+    # a team is "they", not "it"
+    assert referents("What type is it?", history) == ["api:default/invoice-api"]
+    assert referents("What else do they own?", history) == ["group:default/billing-team"]
+
+
+def test_its_and_a_kind_word_mean_that_neighbour_of_the_subject():
+    history = turns(("user", "What does the billing portal do?"), ("assistant", "It shows customers their bills [1]."))
+    assert referents("Who owns its API?", history) == ["api:default/invoice-api"]

@@ -11,14 +11,14 @@ subject's neighbour of that kind.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.catalog.ellipsis import carried_question
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
-from assistant.catalog.vocabulary import Vocabulary
+from assistant.catalog.vocabulary import PEOPLE_KINDS, Vocabulary
 from assistant.catalog.words import normalise, words
 
 # English pronouns and determiners that point back; grammar, not vocabulary of any catalog. "He" and "she"
@@ -26,7 +26,8 @@ from assistant.catalog.words import normalise, words
 PERSONAL = frozenset(["he", "him", "his", "she", "her", "hers"])
 IMPERSONAL = frozenset(["it", "its", "itself"])
 PRONOUNS = PERSONAL | IMPERSONAL | frozenset(["they", "them", "their", "theirs"])
-DETERMINERS = frozenset(["that", "this", "these", "those", "the", "its", "their", "his", "her"])
+POSSESSIVE = frozenset(["its", "their", "his", "her"])
+DETERMINERS = frozenset(["that", "this", "these", "those", "the"]) | POSSESSIVE
 # "The first one", "the latter": a position among the entities the user last named together.
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
 # "What *else* does that team own?", "which *other* services...": leave out what was already discussed.
@@ -54,9 +55,18 @@ class Focus:
     recent: list[str]  # the newest named first, the subject last
     # The names the subject's turn wrote, in order, each with the entities it may mean ("the first one")
     in_order: list[list[str]]
+    # What the answer named that answers the subject's turn ("which component provides X?" -> the provider)
+    answered: list[str] = field(default_factory=list)
 
 
-def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
+def conversation_focus(
+    history: Sequence[Any],
+    linker: EntityLinker,
+    graph: CatalogGraph | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> Focus:
+    """With the graph, the answer to a "which component provides X?" is what the conversation is about
+    next: "who owns it?" means that component."""
     turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
     linked = [linker.linked(str(turn.get("content") or "")) for turn in turns]  # each turn linked once
     named = [[link.entity for link in links] for links in linked]
@@ -64,6 +74,10 @@ def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
     for index in range(len(turns) - 1, -1, -1):
         if turns[index].get("role") == "user" and named[index]:
             subject = _confirmed_subject(linked, turns, index)
+            answered: list[str] = []
+            if graph is not None and vocabulary is not None and index + 1 < len(turns):
+                question = str(turns[index].get("content") or "")
+                answered = _answered(question, linked[index], named[index + 1], graph, vocabulary)
             later = [entity for entities in named[index + 1 :] for entity in entities]
             # "that model" picks up what the answers brought in, before the subject asked about
             newest = [entity for entity in recent if entity not in subject] + subject
@@ -71,7 +85,8 @@ def conversation_focus(history: Sequence[Any], linker: EntityLinker) -> Focus:
             lists = [_in_order(links) for links in linked[index:]]
             listed = [[group for group in names if not set(group) & set(subject)] for names in lists[1:]]
             in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
-            return Focus(list(dict.fromkeys(subject + later)), list(dict.fromkeys(newest)), in_order)
+            entities = list(dict.fromkeys(subject + later))
+            return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
     return Focus(recent, recent, [])
 
 
@@ -98,7 +113,7 @@ def read_question(
             text, carried_links = carried
             return Reading(carried_links, [], True, text, asked=text)
         return Reading(links, [], True, question, asked=normalised)
-    conversation = conversation_focus(history, linker)
+    conversation = conversation_focus(history, linker, graph, vocabulary)
     focus = conversation.entities
     if not focus:
         return Reading(links, [], False, question, asked=normalised)
@@ -149,25 +164,36 @@ def _candidates(
     model" means the latest entity named that fits the noun, or else the subject's neighbour that does;
     "the second one" the second of the entities the user last named together."""
     focus, recent = conversation.entities, conversation.recent
+    context = (conversation, graph, vocabulary, describes)
+
+    def fits(entity: str) -> bool:
+        return reference.noun in vocabulary.entity_words.get(entity, set())
+
     if reference.ordinal is not None:
         named = conversation.in_order
         if reference.noun and reference.kind_word:
-            fitting = [[e for e in group if reference.noun in vocabulary.entity_words.get(e, set())] for group in named]
+            fitting = [[e for e in group if fits(e)] for group in named]
             named = [group for group in fitting if group] or named
         if len(named) > 1 and -len(named) <= reference.ordinal < len(named):
             return named[reference.ordinal]  # one name may mean several entities: the relation picks
         return []
-    if not reference.noun:
-        people = [e for e in focus if graph.kind(e) == "user"]
+    if not reference.noun:  # what answered the last question first: "which component...?" "who owns it?"
+        answered = conversation.answered
+        people = [e for e in [*answered, *focus] if graph.kind(e) == "user"]
         if reference.pronoun in PERSONAL:
-            return people or focus
-        if reference.pronoun in IMPERSONAL:
-            return [e for e in focus if e not in people] or focus
-        return focus
+            return list(dict.fromkeys(people)) or focus
+        if reference.pronoun in IMPERSONAL:  # a team is "they", not "it"
+            things = [e for e in answered if graph.kind(e) not in PEOPLE_KINDS]
+            return list(dict.fromkeys([*things, *(e for e in focus if e not in people)])) or focus
+        return list(dict.fromkeys([*answered, *focus]))
+    if reference.kind_word and reference.pronoun:  # "its API": the API of what "it" means
+        owners = _candidates(Reference(reference.start, reference.end, pronoun=reference.pronoun), *context)
+        fitting = [e for owner in owners[:1] for e in sorted(graph.neighbours(owner)) if fits(e)]
+        return fitting or owners
     if reference.kind_word:
-        fitting = [e for e in recent if reference.noun in vocabulary.entity_words.get(e, set())]
+        fitting = [e for e in recent if fits(e)]
         neighbours = sorted(graph.neighbours(focus[0]))
-        return fitting or [e for e in neighbours if reference.noun in vocabulary.entity_words.get(e, set())]
+        return fitting or [e for e in neighbours if fits(e)]
     return [entity for entity in recent if describes(entity, reference.noun)]
 
 
@@ -203,6 +229,22 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
     return _in_order(named)[0]
 
 
+def _answered(
+    question: str, links: list[Link], answer_names: list[str], graph: CatalogGraph, vocabulary: Vocabulary
+) -> list[str]:
+    """The entities an answer names that answer its question's relation ("which component provides X?" ->
+    the providers of X the answer names), in the answer's order."""
+    mentions = [Mention(link.entity, link.start, link.end) for link in links]
+    ends = {
+        edge.other(ask.entity)
+        for ask in asked_relations(normalise(question), mentions, vocabulary)
+        if ask.direct
+        for edge in matching_edges(ask, graph.edges.get(ask.entity, []))
+        if ask.fits(vocabulary.entity_words.get(edge.other(ask.entity), set()))
+    }
+    return [entity for entity in answer_names if entity in ends]
+
+
 def _in_order(links: list[Link]) -> list[list[str]]:
     """The names a turn writes, in order, each with the entities it links to (an API and the component
     that provides it often share one name)."""
@@ -220,7 +262,10 @@ def _references(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
     found = []
     sequence = words(normalised)
     for index, word in enumerate(sequence):
-        if word.text in PRONOUNS:
+        following = sequence[index + 1] if index + 1 < len(sequence) else None
+        if word.text in POSSESSIVE and following is not None and following.stem in vocabulary.kind_words:
+            found.append(Reference(word.start, following.end, following.stem, True, pronoun=word.text))
+        elif word.text in PRONOUNS:
             found.append(Reference(word.start, word.end, pronoun=word.text))
         elif word.text in DETERMINERS and index + 1 < len(sequence) and sequence[index + 1].text in ORDINALS:
             ordinal, end, noun, kind_word = ORDINALS[sequence[index + 1].text], sequence[index + 1].end, "", False
