@@ -98,3 +98,20 @@ def test_who_asks_for_whatever_can_play_that_part_in_this_catalog():
     # "who" a few words before "call" asks for a person: no component answers it
     placed = tiers("Who is on call for the telemetry API?")
     assert placed.get("component:default/telemetry-collector", REST) == REST
+
+
+def test_a_pronoun_after_a_name_in_the_same_question_means_that_entity():
+    question = "Which component provides the telemetry API, and what consumes it?"
+    facts = catalog_facts(SNAPSHOT.graph, SNAPSHOT.vocabulary, read(question), normalise(question))
+    assert [fact.sentence() for fact in facts] == [
+        "api:default/telemetry-api is provided by component:default/telemetry-store.",
+        "api:default/telemetry-api is consumed by component:default/telemetry-collector.",
+    ]
+    # a conversation about something else does not take "it" away from the name just written
+    history = [
+        {"role": "user", "content": "What does lap-viewer do?"},
+        {"role": "assistant", "content": "It shows laps [1]."},
+    ]
+    placed = tiers(question, history)
+    assert placed["component:default/telemetry-collector"] == ANSWER
+    assert placed.get("component:default/lap-viewer", REST) == REST

@@ -18,18 +18,10 @@ from assistant.catalog.ellipsis import carried_question
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
+from assistant.catalog.references import IMPERSONAL, PERSONAL, Reference, references_in, touches, within_question
 from assistant.catalog.vocabulary import PEOPLE_KINDS, Vocabulary
 from assistant.catalog.words import normalise, words
 
-# English pronouns and determiners that point back; grammar, not vocabulary of any catalog. "He" and "she"
-# mean a person (a User entity); "it" means anything but one.
-PERSONAL = frozenset(["he", "him", "his", "she", "her", "hers"])
-IMPERSONAL = frozenset(["it", "its", "itself"])
-PRONOUNS = PERSONAL | IMPERSONAL | frozenset(["they", "them", "their", "theirs"])
-POSSESSIVE = frozenset(["its", "their", "his", "her"])
-DETERMINERS = frozenset(["that", "this", "these", "those", "the"]) | POSSESSIVE
-# "The first one", "the latter": a position among the entities the user last named together.
-ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
 # "What *else* does that team own?", "which *other* services...": leave out what was already discussed.
 BESIDES = frozenset(["else", "other", "others"])
 MAX_TURNS = 6
@@ -103,9 +95,14 @@ def read_question(
     links = linker.link(question)
     own = [link for link in links if link.strength >= LINKED]
     normalised = normalise(question)
+    references = [ref for ref in references_in(normalised, vocabulary) if not touches(ref, own)]
+    within = within_question(references, own, graph, vocabulary)  # "who owns X and which system is it in?"
+    if within:
+        links = sorted([*links, *within], key=lambda link: (-link.strength, link.start))
+        own = [*own, *within]
+        references = [ref for ref in references if not any(link.start == ref.start for link in within)]
     if not history:
         return Reading(links, [], bool(own), question, asked=normalised)
-    references = [ref for ref in _references(normalised, vocabulary) if not _touches(ref, own)]
     if own and not references:
         turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
         carried = carried_question(normalised, own, turns, linker, vocabulary)
@@ -139,18 +136,6 @@ def read_question(
     besides = any(word.text in BESIDES for word in words(normalised))
     discussed = tuple(entity for entity in focus if entity not in about) if besides else ()
     return Reading(merged, focus, False, query, discussed, normalised)
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Words that point back: a pronoun, or a determiner and a noun ("that team", "the model")."""
-
-    start: int
-    end: int
-    noun: str = ""  # the noun's stem; empty for a pronoun
-    kind_word: bool = False  # the noun is one of the catalog's kind or type words
-    pronoun: str = ""
-    ordinal: int | None = None  # "the second one": index among the entities the user named together
 
 
 def _candidates(
@@ -255,40 +240,6 @@ def _in_order(links: list[Link]) -> list[list[str]]:
         else:
             groups.append((link.end, [link.entity]))
     return [list(dict.fromkeys(entities)) for _, entities in groups]
-
-
-def _references(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
-    """Each reference back: "it", or "that team" / "the model"."""
-    found = []
-    sequence = words(normalised)
-    for index, word in enumerate(sequence):
-        following = sequence[index + 1] if index + 1 < len(sequence) else None
-        if word.text in POSSESSIVE and following is not None and following.stem in vocabulary.kind_words:
-            found.append(Reference(word.start, following.end, following.stem, True, pronoun=word.text))
-        elif word.text in PRONOUNS:
-            found.append(Reference(word.start, word.end, pronoun=word.text))
-        elif word.text in DETERMINERS and index + 1 < len(sequence) and sequence[index + 1].text in ORDINALS:
-            ordinal, end, noun, kind_word = ORDINALS[sequence[index + 1].text], sequence[index + 1].end, "", False
-            if index + 2 < len(sequence) and not sequence[index + 2].function:  # "the first service"
-                after = sequence[index + 2]
-                kind_word = after.stem in vocabulary.kind_words
-                if not kind_word and after.text != "one":
-                    continue  # "the first step", "the last deployment": not a reference back
-                end, noun = after.end, after.stem if kind_word else ""
-            found.append(Reference(word.start, end, noun, kind_word, ordinal=ordinal))
-        elif word.text in DETERMINERS and index + 1 < len(sequence):
-            following = sequence[index + 1]
-            if not following.function:
-                kind_word = following.stem in vocabulary.kind_words
-                found.append(Reference(word.start, following.end, following.stem, kind_word))
-    return found
-
-
-def _touches(reference: Reference, links: list[Link]) -> bool:
-    """A determiner and noun next to a name are part of it ("the payments system"), not a reference."""
-    return bool(reference.noun) and any(
-        reference.start <= link.end + 1 and link.start <= reference.end + 1 for link in links
-    )
 
 
 def _label(graph: CatalogGraph, entity: str) -> str:

@@ -37,6 +37,7 @@ MIN_REPORTED = 0.2
 ACRONYM_STRENGTH = 0.9  # an acronym is nearly a name, but short letter runs collide more often
 NAMED, BY_WORDS, BY_ACRONYM = "named in the question", "linked by name words", "linked by acronym"
 FROM_CONVERSATION = "referred to from the conversation"
+IN_THE_QUESTION = "referred to earlier in the question"
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class Link:
     strength: float
     start: int  # where the question names it (normalised question)
     end: int
-    how: str  # NAMED, BY_WORDS, BY_ACRONYM, or FROM_CONVERSATION
+    how: str  # NAMED, BY_WORDS, BY_ACRONYM, FROM_CONVERSATION or IN_THE_QUESTION
     said: str
 
     def describe(self) -> str:

@@ -1,0 +1,100 @@
+"""Words in a question that point back at something: "it", "that team", "the second one", "its API".
+
+English grammar, not the vocabulary of any catalog; what they point at is decided by the conversation
+(`assistant.catalog.focus`) or by a name earlier in the same question (`within_question`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from assistant.catalog.graph import CatalogGraph
+from assistant.catalog.linking import IN_THE_QUESTION, Link
+from assistant.catalog.vocabulary import Vocabulary
+from assistant.catalog.words import words
+
+# English pronouns and determiners that point back; grammar, not vocabulary of any catalog. "He" and "she"
+# mean a person (a User entity); "it" means anything but one.
+PERSONAL = frozenset(["he", "him", "his", "she", "her", "hers"])
+IMPERSONAL = frozenset(["it", "its", "itself"])
+PRONOUNS = PERSONAL | IMPERSONAL | frozenset(["they", "them", "their", "theirs"])
+POSSESSIVE = frozenset(["its", "their", "his", "her"])
+DETERMINERS = frozenset(["that", "this", "these", "those", "the"]) | POSSESSIVE
+# "The first one", "the latter": a position among the entities the user last named together.
+ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
+
+
+@dataclass(frozen=True)
+class Reference:
+    """Words that point back: a pronoun, or a determiner and a noun ("that team", "the model")."""
+
+    start: int
+    end: int
+    noun: str = ""  # the noun's stem; empty for a pronoun
+    kind_word: bool = False  # the noun is one of the catalog's kind or type words
+    pronoun: str = ""
+    ordinal: int | None = None  # "the second one": index among the entities the user named together
+
+
+def references_in(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
+    """Each reference back: "it", or "that team" / "the model"."""
+    found = []
+    sequence = words(normalised)
+    for index, word in enumerate(sequence):
+        following = sequence[index + 1] if index + 1 < len(sequence) else None
+        if word.text in POSSESSIVE and following is not None and following.stem in vocabulary.kind_words:
+            found.append(Reference(word.start, following.end, following.stem, True, pronoun=word.text))
+        elif word.text in PRONOUNS:
+            found.append(Reference(word.start, word.end, pronoun=word.text))
+        elif word.text in DETERMINERS and index + 1 < len(sequence) and sequence[index + 1].text in ORDINALS:
+            ordinal, end, noun, kind_word = ORDINALS[sequence[index + 1].text], sequence[index + 1].end, "", False
+            if index + 2 < len(sequence) and not sequence[index + 2].function:  # "the first service"
+                after = sequence[index + 2]
+                kind_word = after.stem in vocabulary.kind_words
+                if not kind_word and after.text != "one":
+                    continue  # "the first step", "the last deployment": not a reference back
+                end, noun = after.end, after.stem if kind_word else ""
+            found.append(Reference(word.start, end, noun, kind_word, ordinal=ordinal))
+        elif word.text in DETERMINERS and index + 1 < len(sequence):
+            following = sequence[index + 1]
+            if not following.function:
+                kind_word = following.stem in vocabulary.kind_words
+                found.append(Reference(word.start, following.end, following.stem, kind_word))
+    return found
+
+
+def touches(reference: Reference, links: list[Link]) -> bool:
+    """A determiner and noun next to a name are part of it ("the payments system"), not a reference."""
+    return bool(reference.noun) and any(
+        reference.start <= link.end + 1 and link.start <= reference.end + 1 for link in links
+    )
+
+
+def within_question(
+    references: list[Reference], own: list[Link], graph: CatalogGraph, vocabulary: Vocabulary
+) -> list[Link]:
+    """A pronoun after a name in the same question refers to it, whatever came before ("Who owns X and
+    which system is it in?"): the nearest name before it that the pronoun can mean; "its API" that
+    entity's API."""
+    resolved = []
+    for reference in references:
+        if not reference.pronoun:
+            continue
+        before = [link for link in own if link.end <= reference.start]
+        people = {link.entity for link in before if graph.kind(link.entity) == "user"}
+        if reference.pronoun in PERSONAL:
+            before = [link for link in before if link.entity in people]
+        elif reference.pronoun in IMPERSONAL:
+            before = [link for link in before if link.entity not in people]
+        if not before:
+            continue
+        nearest = max(before, key=lambda link: (link.end, link.strength))
+        entity = nearest.entity
+        if reference.noun:
+            fitting = [
+                e for e in sorted(graph.neighbours(entity)) if reference.noun in vocabulary.entity_words.get(e, ())
+            ]
+            entity = fitting[0] if fitting else entity
+        said = f"{nearest.said} ({reference.pronoun})"
+        resolved.append(Link(entity, nearest.strength, reference.start, reference.end, IN_THE_QUESTION, said))
+    return resolved
