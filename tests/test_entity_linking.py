@@ -117,3 +117,24 @@ def test_a_kind_word_names_an_entity_called_so_only_when_written_as_its_name(lin
 def test_why_says_how_an_entity_was_linked(linker: EntityLinker):
     link = strongest(linker, "How do I reindex the search service?")
     assert link.describe().startswith("linked by name words 'search' (")
+
+
+ENSEMBLES = [
+    entity("component", "zookeeper-ensemble", "service", "ZooKeeper Ensemble"),
+    entity("component", "kafka-ensemble", "service"),
+    entity("resource", "zookeeper-storage", "storage"),
+]
+
+
+def test_a_camel_case_word_counts_once_whether_written_whole_or_in_pieces():
+    linker = build(ENSEMBLES)[2]
+    whole = {link.entity: link.strength for link in linker.link("Which ensemble runs zookeeper?")}
+    pieces = {link.entity: link.strength for link in linker.link("Which ensemble runs zoo keeper?")}
+    assert whole["component:default/zookeeper-ensemble"] >= LINKED
+    assert pieces["component:default/zookeeper-ensemble"] == whole["component:default/zookeeper-ensemble"]
+
+
+def test_the_entity_that_explains_more_of_the_words_wins():
+    links = build(ENSEMBLES)[2].link("zookeper ensamble owner")
+    assert links[0].entity == "component:default/zookeeper-ensemble" and links[0].strength >= LINKED
+    assert all(link.strength < LINKED for link in links[1:])

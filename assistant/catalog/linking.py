@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
@@ -113,11 +113,12 @@ class EntityLinker:
                 for entity in vocabulary.acronyms.get(word.text, ()):
                     acronyms[entity] = word
         links = []
+        spans: dict[str, frozenset[int]] = {}  # entity -> where the question words that matched it start
         for entity, parts in matched.items():
             information = vocabulary.information(entity)
             if information <= 0 or (len(parts) == 1 and set(parts) <= vocabulary.kind_words.keys()):
                 continue  # a kind word alone ("which *apis*...") is the kind, unless written as the whole name
-            gained = sum(vocabulary.weight.get(part, 0.0) * sureness for part, (sureness, _) in parts.items())
+            gained = vocabulary.matched_information(entity, {part: sure for part, (sure, _) in parts.items()})
             said = [word for _, word in parts.values()]
             start, end = min(w.start for w in said), max(w.end for w in said)
             heads = self._heads(sequence, start, end)
@@ -126,6 +127,9 @@ class EntityLinker:
                 strength = LINKED
             if strength >= MIN_REPORTED:
                 links.append(Link(entity, round(strength, 4), start, end, BY_WORDS, normalised[start:end]))
+                spans[entity] = frozenset(w.start for w in said)
+        content = [w.start for w in sequence if not w.function]
+        links = _longest_matches(links, spans, content)
         for entity, word in acronyms.items():
             links.append(Link(entity, ACRONYM_STRENGTH, word.start, word.end, BY_ACRONYM, word.text))
         return links
@@ -182,6 +186,25 @@ class EntityLinker:
             if joined in vocabulary.by_part:
                 candidates.append((Word(first.text + second.text, joined, first.start, second.end), joined, 1.0))
         return candidates
+
+
+def _longest_matches(links: list[Link], spans: dict[str, frozenset[int]], content: list[int]) -> list[Link]:
+    """A link whose question words another link's words include, and more, in one run of words, is
+    weakened by the share of them it explains: in "zookeper ensamble", `zookeeper-ensemble` explains both
+    words and `zookeeper-storage` one (the longest match, as with whole names). `content`: where the
+    question's content words start."""
+
+    def one_run(starts: frozenset[int]) -> bool:
+        return all(start in starts for start in content if min(starts) <= start <= max(starts))
+
+    linked = [(spans[link.entity], link) for link in links if link.strength >= LINKED and one_run(spans[link.entity])]
+    result = []
+    for link in links:
+        mine = spans[link.entity]
+        wider = [len(theirs) for theirs, other in linked if other.entity != link.entity and mine < theirs]
+        share = len(mine) / max(wider) if wider else 1.0
+        result.append(replace(link, strength=round(link.strength * share, 4)) if share < 1 else link)
+    return result
 
 
 def _next_to(sequence: list[Word], start: int, end: int) -> list[Word]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.catalog.graph import CatalogGraph
-from assistant.catalog.words import label_forms, name_parts, normalise, stem
+from assistant.catalog.words import camel_splits, label_forms, name_parts, normalise, stem
 
 MIN_LABEL_CHARS = 3
 # Locations are how a catalog is laid out in files, not something anyone asks about; their names
@@ -28,6 +28,7 @@ class Vocabulary:
     labels: dict[str, set[str]] = field(default_factory=dict)  # normalised name or title -> refs
     joined: dict[str, set[str]] = field(default_factory=dict)  # "queueproxy" -> refs named `queue-proxy`
     parts: dict[str, list[str]] = field(default_factory=dict)  # ref -> stems of its name and title words
+    splits: dict[str, list[str]] = field(default_factory=dict)  # "zookeep" -> ["zoo", "keeper"] (CamelCase)
     by_part: dict[str, set[str]] = field(default_factory=dict)  # stem -> refs whose names hold it
     spelled: dict[str, str] = field(default_factory=dict)  # a name word as written -> its stem
     weight: dict[str, float] = field(default_factory=dict)  # stem -> idf among names
@@ -74,9 +75,15 @@ class Vocabulary:
             # `billing-team`'s "team" is its type, not its name: "the team" names no group, and "the billing
             # team" matches its name word and its type word once each
             written = name_parts(name, title)
-            stems = [s for s in dict.fromkeys(stem(word) for word in written) if s not in vocabulary.entity_words[ref]]
+            own_words = vocabulary.entity_words[ref]
+            stems = [s for s in dict.fromkeys(stem(word) for word in written) if s not in own_words]
             vocabulary.spelled.update({word: stem(word) for word in written})
-            vocabulary.parts[ref] = stems
+            # "ZooKeeper" is one word of the name, also findable as "zoo" and "keeper": its pieces are
+            # indexed but add no information of their own
+            for joined, pieces in camel_splits(name, title).items():
+                vocabulary.splits[stem(joined)] = [s for s in dict.fromkeys(map(stem, pieces)) if s not in own_words]
+            whole = {stem(word) for label in (name, title) for word in normalise(label).split()}
+            vocabulary.parts[ref] = [s for s in stems if s in whole]
             frequency.update(stems)
             for part in stems:
                 vocabulary.by_part.setdefault(part, set()).add(ref)
@@ -101,6 +108,19 @@ class Vocabulary:
     def information(self, ref: str) -> float:
         """How much naming this entity in full tells: the summed weight of its name's words."""
         return self.informations.get(ref, 0.0)
+
+    def matched_information(self, ref: str, sureness: dict[str, float]) -> float:
+        """How much of that the matched name parts (stem -> how sure the match is) tell. A CamelCase word
+        counts once, whether written whole ("zookeeper") or in its pieces ("zoo keeper")."""
+        total = 0.0
+        for part in self.parts.get(ref, []):
+            weight = self.weight.get(part, 0.0)
+            gained = weight * sureness.get(part, 0.0)
+            pieces = [(self.weight.get(piece, 0.0), sureness.get(piece, 0.0)) for piece in self.splits.get(part, [])]
+            if sum(w for w, _ in pieces) > 0:
+                gained = max(gained, weight * sum(w * sure for w, sure in pieces) / sum(w for w, _ in pieces))
+            total += gained
+        return total
 
 
 def _acronyms(name: str) -> list[str]:

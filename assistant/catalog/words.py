@@ -88,6 +88,17 @@ def words(normalised: str) -> list[Word]:
     return [Word(m.group(), stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(normalised)]
 
 
+def camel_splits(*labels: str) -> dict[str, list[str]]:
+    """`ZooKeeper` -> {"zookeeper": ["zoo", "keeper"]}: the words a CamelCase word is written as one of."""
+    splits: dict[str, list[str]] = {}
+    for label in labels:
+        for piece in re.split(r"[^A-Za-z0-9]+", label):
+            split = normalise(split_camel(piece)).split()
+            if len(split) > 1:
+                splits[piece.lower()] = split
+    return splits
+
+
 def name_parts(*labels: str) -> list[str]:
     """The distinct words of names and titles, CamelCase split and joined forms both kept."""
     parts: list[str] = []
