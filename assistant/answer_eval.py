@@ -102,7 +102,7 @@ async def _evaluate_each(
         missing = mentions(answer, item.must_mention)
         if not missing and record.get("complete"):
             report.passed += 1
-        else:
+        if missing or unknown or not record.get("complete"):  # an unknown citation misses the target too
             report.misses.append(
                 {
                     "question": item.question,

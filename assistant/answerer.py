@@ -10,6 +10,7 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from assistant.answer_events import (
@@ -224,6 +225,8 @@ class Answerer:
         mode = template.catalog_answers if sources else "off"
         facts, lead = await asyncio.to_thread(self._lead, question, sources) if mode != "off" else ([], "")
         if lead:  # the catalog's own answer, exactly, before any model text
+            if backend.style == "completion":  # a base model adds to that paragraph, not a list it makes up
+                options = replace(options, stop=(*options.stop, "\n"))
             first_token_ms = (time.perf_counter() - started) * 1000
             pieces.append(citations.feed(lead) + citations.finish())
             yield TokenEvent(pieces[-1])

@@ -63,7 +63,10 @@ def evaluate_answer_set(
         )
         for miss in report.misses:
             typer.echo(f"  missed: {miss['question']}")
-            typer.echo(f"    missing {', '.join(' or '.join(group) for group in miss['missing']) or '(error)'}")
+            if miss["missing"] or miss["error"]:
+                typer.echo(f"    missing {', '.join(' or '.join(group) for group in miss['missing']) or '(error)'}")
+            if miss["unknown_citations"]:
+                typer.echo(f"    unknown citations {', '.join(map(str, miss['unknown_citations']))}")
             typer.echo(f"    answer  {miss['answer'][:300]!r}")
     if min_share is not None and (report.share < min_share or report.unknown_citations):
         typer.secho(f"below target (share >= {min_share}, no unknown citations)", fg=typer.colors.RED, err=True)
