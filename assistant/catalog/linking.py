@@ -197,14 +197,18 @@ def _longest_matches(links: list[Link], spans: dict[str, frozenset[int]], conten
     def one_run(starts: frozenset[int]) -> bool:
         return all(start in starts for start in content if min(starts) <= start <= max(starts))
 
-    linked = [(spans[link.entity], link) for link in links if link.strength >= LINKED and one_run(spans[link.entity])]
-    result = []
-    for link in links:
-        mine = spans[link.entity]
-        wider = [len(theirs) for theirs, other in linked if other.entity != link.entity and mine < theirs]
-        share = len(mine) / max(wider) if wider else 1.0
-        result.append(replace(link, strength=round(link.strength * share, 4)) if share < 1 else link)
-    return result
+    # a common word links hundreds of entities in a large catalog, over a handful of distinct spans
+    linked = {spans[link.entity] for link in links if link.strength >= LINKED and one_run(spans[link.entity])}
+    share = {}
+    for mine in set(spans.values()):
+        wider = [len(theirs) for theirs in linked if mine < theirs]
+        share[mine] = len(mine) / max(wider) if wider else 1.0
+    return [
+        replace(link, strength=round(link.strength * share[spans[link.entity]], 4))
+        if share[spans[link.entity]] < 1
+        else link
+        for link in links
+    ]
 
 
 def _next_to(sequence: list[Word], start: int, end: int) -> list[Word]:
