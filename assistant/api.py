@@ -67,7 +67,8 @@ class ChatRequest(msgspec.Struct, kw_only=True):
 
 class RetrieveRequest(msgspec.Struct, kw_only=True):
     question: QuestionText
-    k: TopK | None = None
+    # Left out, not null: Litestar converts bodies leniently, and `int | None` took the string "null" as null
+    k: TopK | msgspec.UnsetType = msgspec.UNSET
     entity: EntityScope | None = None
 
 
@@ -134,7 +135,8 @@ class ChatController(Controller):
     )
     async def retrieve(self, data: RetrieveRequest, answerer: Answerer, reader: Reader | None) -> dict[str, Any]:
         answerer.validate(Question(data.question))
-        sources = await asyncio.to_thread(answerer.retrieve, data.question, data.k, data.entity, reader)
+        k = None if data.k is msgspec.UNSET else data.k
+        sources = await asyncio.to_thread(answerer.retrieve, data.question, k, data.entity, reader)
         return {"sources": [source.to_dict() for source in sources]}
 
 

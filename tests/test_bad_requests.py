@@ -44,6 +44,7 @@ DOORS: list[tuple[str, Shape, dict[str, Any], str]] = [
     ("/api/chat", native, {"question": "hi", "stream": "maybe"}, "stream"),
     ("/api/retrieve", native, {"question": "hi", "entity": "%%%"}, "entity"),
     ("/api/retrieve", native, {"question": "hi", "k": 0}, "k"),
+    ("/api/retrieve", native, {"question": "hi", "k": "null"}, "k"),  # not taken for a missing k
     (
         "/v1/chat/completions",
         openai,
