@@ -88,24 +88,25 @@ def words(normalised: str) -> list[Word]:
     return [Word(m.group(), stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(normalised)]
 
 
+def _pieces(labels: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """Each word of the labels as written (lower-cased) with its CamelCase pieces: `ZooKeeper` ->
+    ("zookeeper", ["zoo", "keeper"]), `web` -> ("web", ["web"])."""
+    return [
+        (piece.lower(), normalise(split_camel(piece)).split())
+        for label in labels
+        for piece in re.split(r"[^A-Za-z0-9]+", label)
+        if piece
+    ]
+
+
 def camel_splits(*labels: str) -> dict[str, list[str]]:
     """`ZooKeeper` -> {"zookeeper": ["zoo", "keeper"]}: the words a CamelCase word is written as one of."""
-    splits: dict[str, list[str]] = {}
-    for label in labels:
-        for piece in re.split(r"[^A-Za-z0-9]+", label):
-            split = normalise(split_camel(piece)).split()
-            if len(split) > 1:
-                splits[piece.lower()] = split
-    return splits
+    return {word: split for word, split in _pieces(labels) if len(split) > 1}
 
 
 def name_parts(*labels: str) -> list[str]:
     """The distinct words of names and titles, CamelCase split and joined forms both kept."""
     parts: list[str] = []
-    for label in labels:
-        for piece in re.split(r"[^A-Za-z0-9]+", label):
-            if not piece:
-                continue
-            split = normalise(split_camel(piece)).split()
-            parts += split if len(split) == 1 else [*split, piece.lower()]
+    for word, split in _pieces(labels):
+        parts += split if len(split) == 1 else [*split, word]
     return list(dict.fromkeys(parts))
