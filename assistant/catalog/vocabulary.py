@@ -117,8 +117,8 @@ class Vocabulary:
             weight = self.weight.get(part, 0.0)
             gained = weight * sureness.get(part, 0.0)
             pieces = [(self.weight.get(piece, 0.0), sureness.get(piece, 0.0)) for piece in self.splits.get(part, [])]
-            if sum(w for w, _ in pieces) > 0:
-                gained = max(gained, weight * sum(w * sure for w, sure in pieces) / sum(w for w, _ in pieces))
+            if (pieces_weight := sum(w for w, _ in pieces)) > 0:
+                gained = max(gained, weight * sum(w * sure for w, sure in pieces) / pieces_weight)
             total += gained
         return total
 
