@@ -18,7 +18,15 @@ from assistant.catalog.ellipsis import carried_question
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
-from assistant.catalog.references import IMPERSONAL, PERSONAL, Reference, references_in, touches, within_question
+from assistant.catalog.references import (
+    IMPERSONAL,
+    PERSONAL,
+    Reference,
+    neighbours_of_kind,
+    references_in,
+    touches,
+    within_question,
+)
 from assistant.catalog.vocabulary import PEOPLE_KINDS, Vocabulary
 from assistant.catalog.words import normalise, words
 
@@ -173,12 +181,11 @@ def _candidates(
         return list(dict.fromkeys([*answered, *focus]))
     if reference.kind_word and reference.pronoun:  # "its API": the API of what "it" means
         owners = _candidates(Reference(reference.start, reference.end, pronoun=reference.pronoun), *context)
-        fitting = [e for owner in owners[:1] for e in sorted(graph.neighbours(owner)) if fits(e)]
+        fitting = [e for owner in owners[:1] for e in neighbours_of_kind(graph, vocabulary, owner, reference.noun)]
         return fitting or owners
     if reference.kind_word:
         fitting = [e for e in recent if fits(e)]
-        neighbours = sorted(graph.neighbours(focus[0]))
-        return fitting or [e for e in neighbours if fits(e)]
+        return fitting or neighbours_of_kind(graph, vocabulary, focus[0], reference.noun)
     return [entity for entity in recent if describes(entity, reference.noun)]
 
 

@@ -91,10 +91,12 @@ def within_question(
         nearest = max(before, key=lambda link: (link.end, link.strength))
         entity = nearest.entity
         if reference.noun:
-            fitting = [
-                e for e in sorted(graph.neighbours(entity)) if reference.noun in vocabulary.entity_words.get(e, ())
-            ]
-            entity = fitting[0] if fitting else entity
+            entity = next(iter(neighbours_of_kind(graph, vocabulary, entity, reference.noun)), entity)
         said = f"{nearest.said} ({reference.pronoun})"
         resolved.append(Link(entity, nearest.strength, reference.start, reference.end, IN_THE_QUESTION, said))
     return resolved
+
+
+def neighbours_of_kind(graph: CatalogGraph, vocabulary: Vocabulary, entity: str, noun: str) -> list[str]:
+    """The entity's neighbours a kind or type word (its stem) fits, in ref order: "its *API*"."""
+    return [other for other in sorted(graph.neighbours(entity)) if noun in vocabulary.entity_words.get(other, set())]
