@@ -166,3 +166,28 @@ def test_it_after_a_who_question_still_means_the_entity_asked_about():
 def test_its_and_a_kind_word_mean_that_neighbour_of_the_subject():
     history = turns(("user", "What does the billing portal do?"), ("assistant", "It shows customers their bills [1]."))
     assert referents("Who owns its API?", history) == ["api:default/invoice-api"]
+
+
+def test_that_alone_means_what_the_last_answer_gave():
+    history = turns(
+        ("user", "Which website provides the invoice API?"),
+        ("assistant", "The billing portal provides it [1]."),
+    )
+    assert referents("What is that exactly?", history) == ["component:default/billing-portal"]
+    assert referents("is that documented anywhere", history) == ["component:default/billing-portal"]
+
+
+def test_that_before_the_relation_words_is_their_subject():
+    graph, vocabulary, linker = build(
+        [
+            entity("system", "payments"),
+            entity("component", "payment-service", "service", system="system:default/payments"),
+            entity("component", "payment-lib", "library", subcomponentOf="component:default/payment-service"),
+        ]
+    )
+    history = turns(("user", "What is the payment service?"), ("assistant", "It takes card payments [1]."))
+    reading = read_question("Which system is that in?", history, linker, graph, vocabulary)
+    # the system the service is in, not what is in the service
+    assert [fact.sentence() for fact in catalog_facts(graph, vocabulary, reading, reading.asked)] == [
+        "component:default/payment-service is part of system:default/payments."
+    ]

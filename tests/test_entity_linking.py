@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from assistant.catalog.graph import CatalogGraph
-from assistant.catalog.linking import LINKED, EntityLinker, Link
+from assistant.catalog.linking import LINKED, NAMED, EntityLinker, Link
 from assistant.catalog.vocabulary import Vocabulary
 
 
@@ -138,3 +138,17 @@ def test_the_entity_that_explains_more_of_the_words_wins():
     links = build(ENSEMBLES)[2].link("zookeper ensamble owner")
     assert links[0].entity == "component:default/zookeeper-ensemble" and links[0].strength >= LINKED
     assert all(link.strength < LINKED for link in links[1:])
+
+
+def test_accented_names_are_found_typed_with_or_without_their_accents():
+    _, _, linker = build([entity("user", "fdupond", None, "Frédérique Dupond"), entity("user", "jdoe", None, "Jo Doe")])
+    for question in ("What does Frederique Dupond work on?", "what does frédérique dupond work on"):
+        link = strongest(linker, question)
+        assert (link.entity, link.strength, link.how) == ("user:default/fdupond", 1.0, NAMED)
+
+
+def test_citation_marks_in_an_answer_name_nothing():
+    # an answer in the history cites "[1]"; the 1 in these teams' names is not what it means
+    _, _, linker = build([entity("group", "team-payments-1", "team"), entity("group", "team-orders-1", "team")])
+    assert linker.link("Ana Lima and Bo Chen are its members [1].") == []
+    assert [link.entity for link in linker.linked("who is in team-orders-1?")] == ["group:default/team-orders-1"]

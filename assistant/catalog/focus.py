@@ -104,6 +104,8 @@ def read_question(
     own = [link for link in links if link.strength >= LINKED]
     normalised = normalise(question)
     references = [ref for ref in references_in(normalised, vocabulary) if not touches(ref, own)]
+    if own:  # "which services that use X ...": "that" is a relative pronoun there
+        references = [ref for ref in references if not (ref.demonstrative and not ref.noun)]
     within = within_question(references, own, graph, vocabulary)  # "who owns X and which system is it in?"
     if within:
         links = sorted([*links, *within], key=lambda link: (-link.strength, link.start))
@@ -128,6 +130,9 @@ def read_question(
         if previous is not None and previous.noun and reference.pronoun and reference.start <= previous.end + 1:
             continue  # "the CRD it provides": "it" only says which CRD; the question is about the CRD
         candidates = _candidates(reference, conversation, graph, vocabulary, describes)
+        if not candidates and reference.demonstrative and reference.noun and not own:  # "what is that exactly?"
+            reference = reference.alone()
+            candidates = _candidates(reference, conversation, graph, vocabulary, describes)
         if not candidates:
             continue
         mentions = [Mention(link.entity, link.start, link.end) for link in own + resolved]

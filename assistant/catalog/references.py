@@ -19,7 +19,9 @@ PERSONAL = frozenset(["he", "him", "his", "she", "her", "hers"])
 IMPERSONAL = frozenset(["it", "its", "itself"])
 PRONOUNS = PERSONAL | IMPERSONAL | frozenset(["they", "them", "their", "theirs"])
 POSSESSIVE = frozenset(["its", "their", "his", "her"])
-DETERMINERS = frozenset(["that", "this", "these", "those", "the"]) | POSSESSIVE
+# "That" and "this" stand alone as well: "what is that exactly?"
+DEMONSTRATIVES = frozenset(["that", "this", "these", "those"])
+DETERMINERS = DEMONSTRATIVES | frozenset(["the"]) | POSSESSIVE
 # "The first one", "the latter": a position among the entities the user last named together.
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
 
@@ -34,6 +36,19 @@ class Reference:
     kind_word: bool = False  # the noun is one of the catalog's kind or type words
     pronoun: str = ""
     ordinal: int | None = None  # "the second one": index among the entities the user named together
+    determiner: str = ""  # "that" of "that team"
+
+    @property
+    def demonstrative(self) -> bool:
+        """ "That" or "this" with no kind word after it: standing alone ("is that in the payments system?"),
+        or maybe so ("what is that exactly?"). It may also be a relative pronoun ("the services that use X"),
+        so it is read as a reference alone only in a question that names nothing of its own."""
+        return self.determiner in DEMONSTRATIVES and not self.kind_word
+
+    def alone(self) -> Reference:
+        """The demonstrative without the word after it: a pronoun."""
+        end = self.start + len(self.determiner)
+        return Reference(self.start, end, pronoun=self.determiner, determiner=self.determiner)
 
 
 def references_in(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
@@ -55,11 +70,11 @@ def references_in(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
                     continue  # "the first step", "the last deployment": not a reference back
                 end, noun = after.end, after.stem if kind_word else ""
             found.append(Reference(word.start, end, noun, kind_word, ordinal=ordinal))
-        elif word.text in DETERMINERS and index + 1 < len(sequence):
-            following = sequence[index + 1]
-            if not following.function:
-                kind_word = following.stem in vocabulary.kind_words
-                found.append(Reference(word.start, following.end, following.stem, kind_word))
+        elif word.text in DEMONSTRATIVES and (following is None or following.function):
+            found.append(Reference(word.start, word.end, pronoun=word.text, determiner=word.text))
+        elif word.text in DETERMINERS and following is not None and not following.function:
+            kind_word = following.stem in vocabulary.kind_words
+            found.append(Reference(word.start, following.end, following.stem, kind_word, determiner=word.text))
     return found
 
 

@@ -8,6 +8,7 @@ NLTK's English list as bm25s ships it (and scikit-learn's for grammar), not from
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -42,6 +43,9 @@ FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)
 FILLER_WORDS = FUNCTION_WORDS | ENGLISH_STOP_WORDS
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
+# An answer's citation of its n-th source, as the answerer writes it (`assistant.citations`): a follow-up's
+# history holds such answers, and "[1]" names no entity
+_CITATION_MARK = re.compile(r"\[\d{1,3}\]")
 
 
 @cache
@@ -60,9 +64,16 @@ def split_camel(text: str) -> str:
     return _CAMEL.sub(" ", text)
 
 
+def fold(text: str) -> str:
+    """Letters without their accents: "Frédérique" is typed "Frederique" as often as not."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
 def normalise(text: str) -> str:
-    """Lower-case words separated by single spaces: how labels and questions are compared."""
-    return " ".join(_WORD.findall(text.lower()))
+    """Lower-case words separated by single spaces: how labels and questions are compared. Citation marks
+    ("[1]") are not words."""
+    return " ".join(_WORD.findall(_CITATION_MARK.sub(" ", fold(text).lower())))
 
 
 def label_forms(label: str) -> list[str]:
@@ -94,7 +105,7 @@ def _pieces(labels: tuple[str, ...]) -> list[tuple[str, list[str]]]:
     return [
         (piece.lower(), normalise(split_camel(piece)).split())
         for label in labels
-        for piece in re.split(r"[^A-Za-z0-9]+", label)
+        for piece in re.split(r"[^A-Za-z0-9]+", fold(label))
         if piece
     ]
 
