@@ -124,3 +124,12 @@ def test_matching_edges_follow_the_asked_direction():
     assert matching_edges(RelationAsk("component:default/api", USES, OBJECT), edges) == [web_uses_api]
     assert matching_edges(RelationAsk("component:default/api", USES, SUBJECT), edges) == [api_uses_db]
     assert matching_edges(RelationAsk("component:default/api", OWNS, SUBJECT), edges) == []
+
+
+def test_a_named_entitys_dependencies_are_what_it_uses_and_its_dependents_what_uses_it():
+    for question in ("What are ollama's dependencies?", "ollama dependencies", "the dependencies of ollama"):
+        [ask] = asks(question, ollama=OLLAMA)
+        assert (ask.relation, ask.role, ask.direct) == (USES, SUBJECT, True), question
+    for question in ("What are ollama's dependents?", "list the dependents of ollama"):
+        [ask] = asks(question, ollama=OLLAMA)
+        assert (ask.relation, ask.role, ask.direct) == (USES, OBJECT, True), question

@@ -191,3 +191,16 @@ def test_that_before_the_relation_words_is_their_subject():
     assert [fact.sentence() for fact in catalog_facts(graph, vocabulary, reading, reading.asked)] == [
         "component:default/payment-service is part of system:default/payments."
     ]
+
+
+def test_a_question_that_points_back_at_nothing_carries_on_only_what_the_user_asked_about():
+    # the user named nothing; the answer happened to name the billing portal
+    history = turns(
+        ("user", "My catalog shows no users, what do I do?"),
+        ("assistant", "Allow the User kind in catalog.rules, as the Billing Portal's config does [1]."),
+    )
+    assert referents("And what if the docs do not render?", history) == []
+    assert referents("Who owns it?", history) == ["component:default/billing-portal"]
+    # after a user turn that named something, the same question carries that on
+    asked = turns(("user", "How do I deploy the billing portal?"), ("assistant", "Run the pipeline [1]."))
+    assert referents("And what if the docs do not render?", asked) == ["component:default/billing-portal"]

@@ -152,3 +152,14 @@ def test_citation_marks_in_an_answer_name_nothing():
     _, _, linker = build([entity("group", "team-payments-1", "team"), entity("group", "team-orders-1", "team")])
     assert linker.link("Ana Lima and Bo Chen are its members [1].") == []
     assert [link.entity for link in linker.linked("who is in team-orders-1?")] == ["group:default/team-orders-1"]
+
+
+def test_words_that_say_a_relation_are_not_name_words():
+    _, _, linker = build([entity("component", "email-provider", "service"), entity("api", "smtp-api", "openapi")])
+    assert [link.entity for link in linker.linked("who provides it?")] == []
+    assert [link.entity for link in linker.linked("which email provider is it?")] == [
+        "component:default/email-provider"
+    ]
+    assert [link.entity for link in linker.linked("what does email-provider provide?")] == [
+        "component:default/email-provider"
+    ]

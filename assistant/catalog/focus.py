@@ -57,6 +57,8 @@ class Focus:
     in_order: list[list[str]]
     # What the answer named that answers the subject's turn ("which component provides X?" -> the provider)
     answered: list[str] = field(default_factory=list)
+    # False when no user turn named anything: the focus is only what answers named
+    asked: bool = True
 
 
 def conversation_focus(
@@ -87,7 +89,7 @@ def conversation_focus(
             in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
             entities = list(dict.fromkeys(subject + later))
             return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
-    return Focus(recent, recent, [])
+    return Focus(recent, recent, [], asked=False)
 
 
 def read_question(
@@ -122,11 +124,14 @@ def read_question(
         return Reading(links, [], True, question, asked=normalised)
     conversation = conversation_focus(history, linker, graph, vocabulary)
     focus = conversation.entities
-    if not focus:
-        return Reading(links, [], False, question, asked=normalised)
+    if not focus or (not references and not conversation.asked):
+        # a question that points back at nothing carries on the user's subject, and the user named none
+        # ("and what if the docs don't render?" after an answer that happened to name an entity)
+        return Reading(links, focus, False, question, asked=normalised)
     resolved: list[Link] = []
     previous: Reference | None = None  # the last reference resolved
-    for reference in references or [Reference(len(normalised), len(normalised))]:
+    implicit = Reference(len(normalised), len(normalised))  # "and the owner?": the subject
+    for reference in references or [implicit]:
         if previous is not None and previous.noun and reference.pronoun and reference.start <= previous.end + 1:
             continue  # "the CRD it provides": "it" only says which CRD; the question is about the CRD
         candidates = _candidates(reference, conversation, graph, vocabulary, describes)
@@ -136,10 +141,12 @@ def read_question(
         if not candidates:
             continue
         mentions = [Mention(link.entity, link.start, link.end) for link in own + resolved]
-        entity = _fitting(candidates, reference, mentions, normalised, graph, vocabulary)
-        said = normalised[reference.start : reference.end] or "(the conversation)"
-        resolved.append(Link(entity, 1.0, reference.start, reference.end, FROM_CONVERSATION, said))
+        resolved.append(_link_back(reference, candidates, mentions, normalised, graph, vocabulary))
         previous = reference
+    if references and not resolved and not own and conversation.asked:
+        # what looked like references ("the docs") meant nothing said before: the question carries on the subject
+        candidates = _candidates(implicit, conversation, graph, vocabulary, describes)
+        resolved += [_link_back(implicit, candidates, [], normalised, graph, vocabulary)] if candidates else []
     named = {link.entity for link in own}
     extra = [link for link in resolved if link.entity not in named]
     titles = [_label(graph, link.entity) for link in extra]
@@ -192,6 +199,19 @@ def _candidates(
         fitting = [e for e in recent if fits(e)]
         return fitting or neighbours_of_kind(graph, vocabulary, focus[0], reference.noun)
     return [entity for entity in recent if describes(entity, reference.noun)]
+
+
+def _link_back(
+    reference: Reference,
+    candidates: list[str],
+    mentions: list[Mention],
+    normalised: str,
+    graph: CatalogGraph,
+    vocabulary: Vocabulary,
+) -> Link:
+    entity = _fitting(candidates, reference, mentions, normalised, graph, vocabulary)
+    said = normalised[reference.start : reference.end] or "(the conversation)"
+    return Link(entity, 1.0, reference.start, reference.end, FROM_CONVERSATION, said)
 
 
 def _fitting(

@@ -10,6 +10,9 @@ An entity is linked by:
   matched word of an entity it fits, and as one word more to explain for an entity it does not fit
   ("the tracking *website*" is not the tracking API), weighed by how rare that kind or type is.
 
+Words that say a relation (`assistant.catalog.questions`: "who *provides* it?") are the relation, not name
+words: they do not link `email-provider`; a whole name or title is matched wherever it stands.
+
 Name words and the kind word next to them that fit one entity only ("the search *service*", the one
 service with "search" in its name) identify it: such a link is at least `LINKED`, however long the rest of
 its name.
@@ -27,6 +30,7 @@ from functools import cached_property
 
 from rapidfuzz import fuzz, process
 
+from assistant.catalog.questions import relation_spans
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import Word, normalise, stem, words
 
@@ -88,6 +92,7 @@ class EntityLinker:
                     found[entity] = Link(entity, strength, match.start(), match.end(), NAMED, match.group(1))
                     if strength >= LINKED:  # its words are spoken for; "the artists *database*" is not
                         spoken_for.append(match.span())  # the artists domain, so they stay free
+        spoken_for += relation_spans(normalised)  # "who *provides* it?" is not about `email-provider`
         free = [w for w in sequence if not w.function and not _inside(w, spoken_for)]
         for word in free:  # a name written as one word: "queueproxy" for `queue-proxy`
             for entity in self.vocabulary.joined.get(word.text, ()):

@@ -50,7 +50,9 @@ PHRASES: tuple[Phrase, ...] = (
         SUBJECT,
     ),
     Phrase(r"(?:dependents?|consumers?|clients?|users?) of", USES, OBJECT, SUBJECT, noun=True),
-    Phrase(r"dependencies|dependents", USES, SUBJECT, OBJECT, noun=True),
+    # "X's dependencies" / "its dependencies" are what X uses; "its dependents" what uses it
+    Phrase(r"dependencies", USES, SUBJECT, SUBJECT, noun=True),
+    Phrase(r"dependents", USES, OBJECT, OBJECT, noun=True),
     # "if I change X, what breaks?": what would break is what uses X
     Phrase(r"breaks?|would break|(?:affected|impacted) by", USES, OBJECT, OBJECT),
     Phrase(r"(?:provided|exposed|implemented|offered|served) by", PROVIDES, SUBJECT, OBJECT),
@@ -114,9 +116,7 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
     """For each entity mentioned at (start, end) of the normalised question, the relation words nearest it."""
     if not mentions:
         return []
-    found = [(m.start(), m.end(), phrase) for pattern, phrase in _PATTERNS for m in pattern.finditer(question)]
-    # "owned by" is one phrase, not "owned" with "by" after it
-    phrases = [p for p in found if not any(o[0] <= p[0] and p[1] <= o[1] and o[:2] != p[:2] for o in found)]
+    phrases = _phrases(question)
     asks = []
     for mention in mentions:
         around = [p for p in phrases if p[1] <= mention.start or p[0] >= mention.end]
@@ -136,6 +136,18 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
             direct, wants = _other_end(question, start, end, phrase, mention, vocabulary, people)
             asks.append(RelationAsk(mention.entity, phrase.relation, role, direct, wants, complete))
     return list(dict.fromkeys(asks))
+
+
+def relation_spans(question: str) -> list[tuple[int, int]]:
+    """Where the normalised question says a relation: those words are the relation, not part of a name
+    ("who *provides* it?" does not mean `email-provider`)."""
+    return [(start, end) for start, end, _ in _phrases(question)]
+
+
+def _phrases(question: str) -> list[tuple[int, int, Phrase]]:
+    found = [(m.start(), m.end(), phrase) for pattern, phrase in _PATTERNS for m in pattern.finditer(question)]
+    # "owned by" is one phrase, not "owned" with "by" after it
+    return [p for p in found if not any(o[0] <= p[0] and p[1] <= o[1] and o[:2] != p[:2] for o in found)]
 
 
 def edges_between(asks: list[RelationAsk], edges: dict[str, list[Edge]]) -> list[Edge]:
