@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.catalog.answers import catalog_facts
 from assistant.catalog.focus import read_question
-from assistant.catalog.linking import LINKED
+from assistant.catalog.linking import LINKED, ONE_OF
 from tests.test_entity_linking import build, entity
 
 CATALOG = [
@@ -204,3 +204,17 @@ def test_a_question_that_points_back_at_nothing_carries_on_only_what_the_user_as
     # after a user turn that named something, the same question carries that on
     asked = turns(("user", "How do I deploy the billing portal?"), ("assistant", "Run the pipeline [1]."))
     assert referents("And what if the docs do not render?", asked) == ["component:default/billing-portal"]
+
+
+def test_which_one_means_each_of_those_listed_until_the_rest_of_the_question_decides():
+    history = turns(
+        ("user", "What does the tracking team look after?"),
+        ("assistant", "The parcel tracker and the route planner [1][2]."),
+    )
+    for question in ("Which one is older?", "which of them has the smallest footprint?"):
+        reading = read_question(question, history, LINKER, GRAPH, VOCABULARY)
+        chosen = [(link.entity, link.how) for link in reading.links if link.strength >= LINKED]
+        assert sorted(chosen) == [
+            ("component:default/parcel-tracker", ONE_OF),
+            ("component:default/route-planner", ONE_OF),
+        ], question

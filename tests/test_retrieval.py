@@ -296,3 +296,18 @@ def test_malformed_question_file_names_the_line(fixture_data_dir: Path, tmp_path
     questions.write_text('{"question": "ok", "expected": [{"entity": "component:default/x"}]}\n{"question": \n')
     result = run_eval(fixture_data_dir, questions)
     assert result.returncode == 2 and "bad.jsonl:2" in result.stderr
+
+
+def test_which_one_chooses_among_what_the_answer_listed(sample_retriever: Retriever):
+    history = [
+        {"role": "user", "content": "Which databases do we run?"},
+        {"role": "assistant", "content": "tracking-db and billing-db, both PostgreSQL 16 [1][2]."},
+    ]
+    for question, chosen in (
+        ("which one stores invoices?", "resource:default/billing-db"),
+        ("Which of them keeps the scan history?", "resource:default/tracking-db"),
+    ):
+        hits = sample_retriever.retrieve(question, 5, history=history)
+        assert hits[0].entity == chosen, question
+        assert "one of those the conversation listed" in hits[0].reason
+        assert "one of those the conversation listed" in hits[1].reason  # the other one

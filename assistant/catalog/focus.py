@@ -16,7 +16,7 @@ from typing import Any
 
 from assistant.catalog.ellipsis import carried_question
 from assistant.catalog.graph import CatalogGraph
-from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, EntityLinker, Link
+from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, ONE_OF, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
 from assistant.catalog.references import (
     IMPERSONAL,
@@ -108,6 +108,13 @@ def read_question(
     references = [ref for ref in references_in(normalised, vocabulary) if not touches(ref, own)]
     if own:  # "which services that use X ...": "that" is a relative pronoun there
         references = [ref for ref in references if not (ref.demonstrative and not ref.noun)]
+    choices = [ref for ref in references if ref.choice]
+    if choices:  # "which one holds the products?": "the products" says which; "which of *them*" is the choice
+        references = [
+            ref
+            for ref in references
+            if ref.choice or ((ref.pronoun or ref.kind_word) and not any(c.start <= ref.start < c.end for c in choices))
+        ]
     within = within_question(references, own, graph, vocabulary)  # "who owns X and which system is it in?"
     if within:
         links = sorted([*links, *within], key=lambda link: (-link.strength, link.start))
@@ -134,6 +141,11 @@ def read_question(
     for reference in references or [implicit]:
         if previous is not None and previous.noun and reference.pronoun and reference.start <= previous.end + 1:
             continue  # "the CRD it provides": "it" only says which CRD; the question is about the CRD
+        if reference.choice:  # each of them, equally: the rest of the question decides which
+            listed = _listed(conversation)
+            said = normalised[reference.start : reference.end]
+            resolved += [Link(e, LINKED, reference.start, reference.end, ONE_OF, said) for e in listed]
+            continue
         candidates = _candidates(reference, conversation, graph, vocabulary, describes)
         if not candidates and reference.demonstrative and reference.noun and not own:  # "what is that exactly?"
             reference = reference.alone()
@@ -199,6 +211,13 @@ def _candidates(
         fitting = [e for e in recent if fits(e)]
         return fitting or neighbours_of_kind(graph, vocabulary, focus[0], reference.noun)
     return [entity for entity in recent if describes(entity, reference.noun)]
+
+
+def _listed(conversation: Focus) -> list[str]:
+    """What "which one" chooses from: the names the user wrote together or an answer listed, else what the
+    conversation named."""
+    listed = [entity for group in conversation.in_order for entity in group]
+    return list(dict.fromkeys(listed)) or conversation.recent
 
 
 def _link_back(

@@ -42,6 +42,7 @@ ACRONYM_STRENGTH = 0.9  # an acronym is nearly a name, but short letter runs col
 NAMED, BY_WORDS, BY_ACRONYM = "named in the question", "linked by name words", "linked by acronym"
 FROM_CONVERSATION = "referred to from the conversation"
 IN_THE_QUESTION = "referred to earlier in the question"
+ONE_OF = "one of those the conversation listed"
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Link:
     strength: float
     start: int  # where the question names it (normalised question)
     end: int
-    how: str  # NAMED, BY_WORDS, BY_ACRONYM, FROM_CONVERSATION or IN_THE_QUESTION
+    how: str  # NAMED, BY_WORDS, BY_ACRONYM, FROM_CONVERSATION, IN_THE_QUESTION or ONE_OF
     said: str
 
     def describe(self) -> str:

@@ -22,6 +22,9 @@ POSSESSIVE = frozenset(["its", "their", "his", "her"])
 # "That" and "this" stand alone as well: "what is that exactly?"
 DEMONSTRATIVES = frozenset(["that", "this", "these", "those"])
 DETERMINERS = DEMONSTRATIVES | frozenset(["the"]) | POSSESSIVE
+# "Which one ...?", "which of them ...?": a choice among the entities the conversation listed.
+SELECTING = frozenset(["one", "ones"])
+SELECTED_FROM = frozenset(["them", "these", "those", "the"])
 # "The first one", "the latter": a position among the entities the user last named together.
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
 
@@ -37,6 +40,9 @@ class Reference:
     pronoun: str = ""
     ordinal: int | None = None  # "the second one": index among the entities the user named together
     determiner: str = ""  # "that" of "that team"
+    choice: bool = (
+        False  # "which one": one of the entities the conversation listed, the rest of the question says which
+    )
 
     @property
     def demonstrative(self) -> bool:
@@ -57,7 +63,12 @@ def references_in(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
     sequence = words(normalised)
     for index, word in enumerate(sequence):
         following = sequence[index + 1] if index + 1 < len(sequence) else None
-        if word.text in POSSESSIVE and following is not None and following.stem in vocabulary.kind_words:
+        after = sequence[index + 2] if index + 2 < len(sequence) else None
+        if word.text == "which" and following is not None and following.text in SELECTING:
+            found.append(Reference(word.start, following.end, choice=True))
+        elif word.text == "which" and following and following.text == "of" and after and after.text in SELECTED_FROM:
+            found.append(Reference(word.start, after.end, choice=True))
+        elif word.text in POSSESSIVE and following is not None and following.stem in vocabulary.kind_words:
             found.append(Reference(word.start, following.end, following.stem, True, pronoun=word.text))
         elif word.text in PRONOUNS:
             found.append(Reference(word.start, word.end, pronoun=word.text))

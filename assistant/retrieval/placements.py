@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.catalog.focus import Reading
-from assistant.catalog.linking import LINKED, Link
+from assistant.catalog.linking import LINKED, ONE_OF, Link
 from assistant.catalog.questions import Mention, asked_relations, edges_between, matching_edges
 from assistant.catalog.words import Word, words
 from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, Placement, place
@@ -20,7 +20,9 @@ def placements_for(
     content = [word for word in words(normalised) if not word.function]
     for link in linked:
         fitting = snapshot.vocabulary.entity_words.get(link.entity, set())
-        _place(placements, allowed, link.entity, REST, link.strength * _share(link, content, fitting), link.describe())
+        # "which one holds the products?" is wholly about choosing among those listed
+        share = 1.0 if link.how == ONE_OF else _share(link, content, fitting)
+        _place(placements, allowed, link.entity, REST, link.strength * share, link.describe())
     mentions = [Mention(link.entity, link.start, link.end) for link in linked]
     strength = {link.entity: link.strength for link in linked}
     graph, vocabulary = snapshot.graph, snapshot.vocabulary
