@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+import numpy as np
+
 from assistant.documents import ENTITY, Document, Hit
 from assistant.embeddings import Embedder
 from assistant.errors import KnowledgeBaseError
@@ -229,11 +231,13 @@ class KnowledgeBase:
             )
         ]
 
-    def embeddings(self, ids: list[str]) -> dict[str, list[float]]:
+    def embeddings(self, ids: list[str]) -> tuple[list[str], np.ndarray]:
+        """The stored vectors of these chunks (those the store has), one row each, in the order of the ids
+        returned."""
         if not ids:
-            return {}
+            return [], np.zeros((0, 0), dtype=np.float32)
         result = self._collection.get(ids=ids, include=["embeddings"])
-        return {doc_id: list(vector) for doc_id, vector in zip(result["ids"], result["embeddings"], strict=True)}
+        return list(result["ids"]), np.asarray(result["embeddings"], dtype=np.float32)
 
     def all_chunks(self) -> Iterator[tuple[str, str, dict[str, Any]]]:
         """Every stored chunk's id, text and metadata, page by page (for in-memory indexes)."""

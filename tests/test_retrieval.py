@@ -311,3 +311,14 @@ def test_which_one_chooses_among_what_the_answer_listed(sample_retriever: Retrie
         assert hits[0].entity == chosen, question
         assert "one of those the conversation listed" in hits[0].reason
         assert "one of those the conversation listed" in hits[1].reason  # the other one
+
+
+def test_sources_are_the_same_whether_the_question_was_embedded_before_or_meanwhile(sample_retriever: Retriever):
+    # first asked: its vector is computed while the keyword side is worked out; asked again: it is known
+    question = "Which services depend on the event bus, and how are they deployed? (asked once here)"
+    first = sample_retriever.retrieve(question, 8)
+    again = sample_retriever.retrieve(question, 8)
+    assert [(hit.id, round(hit.score, 6), hit.reason) for hit in first] == [
+        (hit.id, round(hit.score, 6), hit.reason) for hit in again
+    ]
+    assert any("answers" in hit.reason for hit in first)  # placed entities were scored on both paths

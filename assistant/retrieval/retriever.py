@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -28,6 +28,14 @@ from assistant.retrieval.snapshot import CatalogIndex, CatalogSnapshot
 
 CANDIDATES = 50  # chunks taken from each signal before fusion
 READINGS_KEPT = 256  # questions in flight and just answered
+
+
+@dataclass(frozen=True)
+class _KeywordSide:
+    lexical: np.ndarray  # BM25 score of every indexed chunk
+    brought: list[str]  # the chunks BM25 and the placements bring
+    # stored vectors of some of them (ids, a row each), fetched while the question was being embedded
+    fetched: tuple[list[str], np.ndarray] = ([], np.zeros((0, 0), dtype=np.float32))
 
 
 class Retriever:
@@ -66,28 +74,46 @@ class Retriever:
         snapshot = self.index.current()
         allowed = self.scope(entity) if entity else None
         reading = self.read(question, history)
+        # the embedding worker computes the question's vector while the keyword side is worked out here
+        vector = self.kb.embedder.submit_query(reading.query)
         placements = placements_for(snapshot, reading, reading.asked, allowed)
-        hits, keyword = self._scored(snapshot, reading.query, allowed, must=list(placements))
+        keyword_side = self._keyword_side(snapshot, reading.query, allowed, must=list(placements))
+        if not vector.done():  # still embedding: fetch the stored vectors of what BM25 and placements bring
+            keyword_side = replace(keyword_side, fetched=self.kb.embeddings(keyword_side.brought))
+        hits, keyword = self._scored(snapshot, keyword_side, vector.result(), allowed)
         return self._lead_with_entity_text(snapshot, order(hits, keyword, placements)[:k])
 
-    def _scored(self, snapshot: CatalogSnapshot, query: str, allowed: set[str] | None, must: list[str]) -> list[Hit]:
-        """Candidate chunks from both signals, each with its fused score. Placed entities are scored even
-        when neither signal brought their text."""
-        where = {"entity": {"$in": sorted(allowed)}} if allowed else None
-        vector = self.kb.embedder.embed_query(query)
-        dense = dict(self.kb.nearest(vector, self.candidates, where))
+    def _keyword_side(
+        self, snapshot: CatalogSnapshot, query: str, allowed: set[str] | None, must: list[str]
+    ) -> _KeywordSide:
+        """What needs no vector: BM25 scores and the chunks they and the placed entities bring."""
         lexical = snapshot.bm25_scores(query)
-        position = snapshot.position
         if allowed is not None and len(lexical):
             lexical = np.where(np.isin(snapshot.entity_of, list(allowed)), lexical, 0.0)
         top_lexical = [snapshot.ids[i] for i in top_indices(lexical, self.candidates)]
         must_score = [snapshot.entity_chunk[e] for e in must if e in snapshot.entity_chunk]
-        missing = [doc_id for doc_id in dict.fromkeys(top_lexical + must_score) if doc_id not in dense]
+        brought = list(dict.fromkeys(top_lexical + must_score))
         if allowed is not None:
-            missing = [doc_id for doc_id in missing if snapshot.entity_of[position[doc_id]] in allowed]
-        query_vector = np.asarray(vector)
+            brought = [doc_id for doc_id in brought if snapshot.entity_of[snapshot.position[doc_id]] in allowed]
+        return _KeywordSide(lexical, brought)
+
+    def _scored(
+        self, snapshot: CatalogSnapshot, side: _KeywordSide, vector: list[float], allowed: set[str] | None
+    ) -> tuple[list[Hit], dict[str, float]]:
+        """Candidate chunks from both signals, each with its fused score. Placed entities are scored even
+        when neither signal brought their text."""
+        where = {"entity": {"$in": sorted(allowed)}} if allowed else None
+        dense = dict(self.kb.nearest(vector, self.candidates, where))
+        lexical, position = side.lexical, snapshot.position
         cosine = dict(dense)
-        cosine.update({d: float(np.dot(query_vector, emb)) for d, emb in self.kb.embeddings(missing).items()})
+        fetched_ids, fetched = side.fetched
+        known = set(fetched_ids)
+        missing_ids, missing = self.kb.embeddings([d for d in side.brought if d not in dense and d not in known])
+        query_vector = np.asarray(vector, dtype=np.float32)
+        for ids, vectors in ((fetched_ids, fetched), (missing_ids, missing)):
+            if ids:  # vectors are normalised: cosine is the dot product
+                similarities = (vectors @ query_vector).tolist()
+                cosine.update((d, c) for d, c in zip(ids, similarities, strict=True) if d not in dense)
         best_lexical = max((lexical[position[d]] for d in cosine if d in position), default=0.0) or 1.0
         dense_rank = {doc_id: n for n, doc_id in enumerate(dense)}
         # chunks stored after the keyword index was built (the service rebuilds it in the background)
