@@ -165,6 +165,7 @@ def main() -> None:
             through_assistant(assistant_url, question)
         direct_ttft, direct_total, via_ttft, via_total, retrieval = [], [], [], [], []
         after_retrieval: list[float] = []  # catalog answers: end of retrieval to the first stated token
+        led_by_catalog: list[bool] = []
         for n in range(args.requests):
             question = QUESTIONS[n % len(QUESTIONS)]
             # llama.cpp's server reuses the KV cache of an identical prompt: prime it, so that both
@@ -174,13 +175,21 @@ def main() -> None:
             direct_ttft.append(ttft)
             direct_total.append(total)
             ttft, total, retrieval_ms, from_catalog = through_assistant(assistant_url, question)
+            led_by_catalog.append(from_catalog)
             if from_catalog:
                 after_retrieval.append(ttft - retrieval_ms)
             via_ttft.append(ttft)
             via_total.append(total)
             retrieval.append(retrieval_ms)
         med = statistics.median
-        overhead = med([v - r - d for v, r, d in zip(via_ttft, retrieval, direct_ttft, strict=True)])
+        # a catalog answer's first token is the stated fact, before the model's: not a like-for-like pair
+        overhead = med(
+            [
+                v - r - d
+                for v, r, d, catalog in zip(via_ttft, retrieval, direct_ttft, led_by_catalog, strict=True)
+                if not catalog
+            ]
+        )
         rows = [("direct to llama.cpp", direct_ttft, direct_total), ("through the assistant", via_ttft, via_total)]
         print(f"{args.requests} requests each, max_tokens {args.max_tokens}, llama.cpp server with Gemma 3 270M")
         for label, ttft, total in rows:
@@ -190,7 +199,10 @@ def main() -> None:
             f"  {'ratio assistant/direct':<24} TTFT x{med(via_ttft) / med(direct_ttft):.2f}   "
             f"total x{med(via_total) / med(direct_total):.2f}"
         )
-        print(f"  added to TTFT beyond retrieval: median {overhead:.1f} ms (target <= 50 ms)")
+        print(
+            f"  added to TTFT beyond retrieval, questions the model answers first: median {overhead:.1f} ms "
+            "(target <= 50 ms)"
+        )
         if after_retrieval:
             print(
                 f"  catalog answers ({len(after_retrieval)}): first token after retrieval median "
