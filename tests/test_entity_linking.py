@@ -163,3 +163,9 @@ def test_words_that_say_a_relation_are_not_name_words():
     assert [link.entity for link in linker.linked("what does email-provider provide?")] == [
         "component:default/email-provider"
     ]
+
+
+def test_one_and_ones_stand_for_a_noun_and_name_nothing():
+    _, _, linker = build([entity("system", "one-platform"), entity("resource", "apps-mongodb", "database")])
+    assert [link.entity for link in linker.linked("and the mongodb ones?")] == ["resource:default/apps-mongodb"]
+    assert [link.entity for link in linker.linked("what is in One Platform?")] == ["system:default/one-platform"]

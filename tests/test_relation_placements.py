@@ -10,7 +10,7 @@ from assistant.catalog.focus import Reading, read_question
 from assistant.catalog.words import normalise
 from assistant.documents import ENTITY
 from assistant.retrieval.placements import placements_for
-from assistant.retrieval.ranking import ANSWER, ANSWERED, REST
+from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, SET_ASIDE
 from assistant.retrieval.snapshot import CatalogSnapshot
 from tests.test_entity_linking import entity
 
@@ -115,3 +115,25 @@ def test_a_pronoun_after_a_name_in_the_same_question_means_that_entity():
     placed = tiers(question, history)
     assert placed["component:default/telemetry-collector"] == ANSWER
     assert placed.get("component:default/lap-viewer", REST) == REST
+
+
+def test_which_of_those_places_each_listed_entity_as_a_possible_answer():
+    listed = [
+        {"role": "user", "content": "What depends on the telemetry store?"},
+        {"role": "assistant", "content": "dashboards, and lap-viewer through it [1][2]."},
+    ]
+    placed = tiers("which of those is experimental?", listed)
+    assert placed["component:default/dashboards"] == ANSWER
+    assert placed["component:default/lap-viewer"] == ANSWER
+    # after one entity there is nothing to choose from: "those" are not a list
+    one = [{"role": "user", "content": "What is track-maps?"}, {"role": "assistant", "content": "A bucket [1]."}]
+    assert ANSWER not in tiers("which of those are experimental?", one).values()
+
+
+def test_the_other_ones_set_aside_what_was_discussed():
+    history = [
+        {"role": "user", "content": "What is the dashboards website?"},
+        {"role": "assistant", "content": "It shows charts [1]."},
+    ]
+    assert tiers("and the other websites?", history) == {"component:default/dashboards": SET_ASIDE}
+    assert tiers("who owns it?", history)["component:default/dashboards"] != SET_ASIDE

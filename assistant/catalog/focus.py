@@ -10,13 +10,15 @@ subject's neighbour of that kind.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from assistant.catalog.conversation import MAX_TURNS, Focus, conversation_focus
 from assistant.catalog.ellipsis import carried_question
 from assistant.catalog.graph import CatalogGraph
-from assistant.catalog.linking import FROM_CONVERSATION, LINKED, NAMED, ONE_OF, EntityLinker, Link
+from assistant.catalog.linking import FROM_CONVERSATION, LINKED, ONE_OF, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
 from assistant.catalog.references import (
     IMPERSONAL,
@@ -32,7 +34,6 @@ from assistant.catalog.words import normalise, words
 
 # "What *else* does that team own?", "which *other* services...": leave out what was already discussed.
 BESIDES = frozenset(["else", "other", "others"])
-MAX_TURNS = 6
 
 
 @dataclass(frozen=True)
@@ -45,51 +46,6 @@ class Reading:
     query: str  # the text to search with: the question, plus the names it refers to
     discussed: tuple[str, ...] = ()  # "what else...": entities already talked about, not wanted again
     asked: str = ""  # the normalised text the links' spans are in: the question, or the one it carries on
-
-
-@dataclass(frozen=True)
-class Focus:
-    """The conversation so far, as far as references are concerned."""
-
-    entities: list[str]  # subject (the latest user turn that named any) first, then what answers named
-    recent: list[str]  # the newest named first, the subject last
-    # The names the subject's turn wrote, in order, each with the entities it may mean ("the first one")
-    in_order: list[list[str]]
-    # What the answer named that answers the subject's turn ("which component provides X?" -> the provider)
-    answered: list[str] = field(default_factory=list)
-    # False when no user turn named anything: the focus is only what answers named
-    asked: bool = True
-
-
-def conversation_focus(
-    history: Sequence[Any],
-    linker: EntityLinker,
-    graph: CatalogGraph | None = None,
-    vocabulary: Vocabulary | None = None,
-) -> Focus:
-    """With the graph, the answer to a "which component provides X?" is what the conversation is about
-    next: "who owns it?" means that component."""
-    turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
-    linked = [linker.linked(str(turn.get("content") or "")) for turn in turns]  # each turn linked once
-    named = [[link.entity for link in links] for links in linked]
-    recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
-    for index in range(len(turns) - 1, -1, -1):
-        if turns[index].get("role") == "user" and named[index]:
-            subject = _confirmed_subject(linked, turns, index)
-            answered: list[str] = []
-            if graph is not None and vocabulary is not None and index + 1 < len(turns):
-                question = str(turns[index].get("content") or "")
-                answered = _answered(question, linked[index], named[index + 1], graph, vocabulary)
-            later = [entity for entities in named[index + 1 :] for entity in entities]
-            # "that model" picks up what the answers brought in, before the subject asked about
-            newest = [entity for entity in recent if entity not in subject] + subject
-            # "the first one": of the names the user wrote together, or else of those the answer listed
-            lists = [_in_order(links) for links in linked[index:]]
-            listed = [[group for group in names if not set(group) & set(subject)] for names in lists[1:]]
-            in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
-            entities = list(dict.fromkeys(subject + later))
-            return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
-    return Focus(recent, recent, [], asked=False)
 
 
 def read_question(
@@ -138,11 +94,15 @@ def read_question(
     resolved: list[Link] = []
     previous: Reference | None = None  # the last reference resolved
     implicit = Reference(len(normalised), len(normalised))  # "and the owner?": the subject
-    for reference in references or [implicit]:
+    # "and the other databases?" asks for entities besides those discussed, not about the subject
+    others = _asks_for_others(normalised, vocabulary)
+    for reference in references or ([] if others else [implicit]):
         if previous is not None and previous.noun and reference.pronoun and reference.start <= previous.end + 1:
             continue  # "the CRD it provides": "it" only says which CRD; the question is about the CRD
         if reference.choice:  # each of them, equally: the rest of the question decides which
             listed = _listed(conversation)
+            if len(listed) < 2:  # "which of those are vendors?" after one system: its parts, not a choice
+                continue
             said = normalised[reference.start : reference.end]
             resolved += [Link(e, LINKED, reference.start, reference.end, ONE_OF, said) for e in listed]
             continue
@@ -155,13 +115,14 @@ def read_question(
         mentions = [Mention(link.entity, link.start, link.end) for link in own + resolved]
         resolved.append(_link_back(reference, candidates, mentions, normalised, graph, vocabulary))
         previous = reference
-    if references and not resolved and not own and conversation.asked:
+    if references and not resolved and not own and conversation.asked and not others:
         # what looked like references ("the docs") meant nothing said before: the question carries on the subject
         candidates = _candidates(implicit, conversation, graph, vocabulary, describes)
         resolved += [_link_back(implicit, candidates, [], normalised, graph, vocabulary)] if candidates else []
     named = {link.entity for link in own}
     extra = [link for link in resolved if link.entity not in named]
-    titles = [_label(graph, link.entity) for link in extra]
+    # "which of those...": the choice's names are not searched with; the rest of the question says which
+    titles = [_label(graph, link.entity) for link in extra if link.how != ONE_OF]
     merged = sorted([*links, *extra], key=lambda link: (-link.strength, link.start))
     query = f"{question} ({', '.join(dict.fromkeys(titles))})" if titles else question
     about = {link.entity for link in own + resolved}
@@ -213,6 +174,15 @@ def _candidates(
     return [entity for entity in recent if describes(entity, reference.noun)]
 
 
+def _asks_for_others(normalised: str, vocabulary: Vocabulary) -> bool:
+    """ "Other" or "else" before a kind word: "the other databases", "which other services"."""
+    sequence = words(normalised)
+    return any(
+        word.text in BESIDES and following.stem in vocabulary.kind_words
+        for word, following in itertools.pairwise(sequence)
+    )
+
+
 def _listed(conversation: Focus) -> list[str]:
     """What "which one" chooses from: the names the user wrote together or an answer listed, else what the
     conversation named."""
@@ -251,51 +221,9 @@ def _fitting(
     return candidates[0]
 
 
-def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], index: int) -> list[str]:
-    """What the user's turn at `index` asked about. A turn that names nothing in full ("do we have an email
-    service in the catalog?" matches `catalog-crd` by one word) is settled by the answer after it: when that
-    answer names in full none of what the turn matched, the first name it gives is the subject."""
-    asked = [link.entity for link in linked[index]]
-    answer = index + 1 < len(turns) and turns[index + 1].get("role") == "assistant"
-    if not answer or any(link.how == NAMED for link in linked[index]):
-        return asked
-    named = [link for link in linked[index + 1] if link.how == NAMED]
-    if not named or {link.entity for link in named} & set(asked):
-        return asked
-    return _in_order(named)[0]
-
-
-def _answered(
-    question: str, links: list[Link], answer_names: list[str], graph: CatalogGraph, vocabulary: Vocabulary
-) -> list[str]:
-    """The entities an answer names that answer its question's relation ("which component provides X?" ->
-    the providers of X the answer names), in the answer's order."""
-    mentions = [Mention(link.entity, link.start, link.end) for link in links]
-    ends = {
-        edge.other(ask.entity)
-        for ask in asked_relations(normalise(question), mentions, vocabulary)
-        if ask.direct
-        for edge in matching_edges(ask, graph.edges.get(ask.entity, []))
-        if ask.fits(vocabulary.entity_words.get(edge.other(ask.entity), set()))
-    }
-    return [entity for entity in answer_names if entity in ends]
-
-
-def _in_order(links: list[Link]) -> list[list[str]]:
-    """The names a turn writes, in order, each with the entities it links to (an API and the component
-    that provides it often share one name)."""
-    groups: list[tuple[int, list[str]]] = []  # (end of the name, its entities)
-    for link in sorted(links, key=lambda link: link.start):
-        if groups and link.start < groups[-1][0]:
-            groups[-1][1].append(link.entity)
-        else:
-            groups.append((link.end, [link.entity]))
-    return [list(dict.fromkeys(entities)) for _, entities in groups]
-
-
 def _label(graph: CatalogGraph, entity: str) -> str:
     metadata = graph.entities.get(entity, {})
     return str(metadata.get("title") or metadata.get("name") or entity)
 
 
-__all__ = ["Focus", "Reading", "conversation_focus", "read_question"]
+__all__ = ["Reading", "read_question"]

@@ -32,7 +32,7 @@ from rapidfuzz import fuzz, process
 
 from assistant.catalog.questions import relation_spans
 from assistant.catalog.vocabulary import Vocabulary
-from assistant.catalog.words import Word, normalise, stem, words
+from assistant.catalog.words import PRO_FORMS, Word, normalise, stem, words
 
 LINKED = 0.5
 FUZZY_CUTOFF = 85  # rapidfuzz ratio: one wrong, missing or swapped letter in a word of six or more
@@ -94,7 +94,7 @@ class EntityLinker:
                     if strength >= LINKED:  # its words are spoken for; "the artists *database*" is not
                         spoken_for.append(match.span())  # the artists domain, so they stay free
         spoken_for += relation_spans(normalised)  # "who *provides* it?" is not about `email-provider`
-        free = [w for w in sequence if not w.function and not _inside(w, spoken_for)]
+        free = [w for w in sequence if not w.function and w.text not in PRO_FORMS and not _inside(w, spoken_for)]
         for word in free:  # a name written as one word: "queueproxy" for `queue-proxy`
             for entity in self.vocabulary.joined.get(word.text, ()):
                 strength = self._strength(entity, 1.0, self._heads(sequence, word.start, word.end))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import IN_THE_QUESTION, Link
 from assistant.catalog.vocabulary import Vocabulary
-from assistant.catalog.words import words
+from assistant.catalog.words import PRO_FORMS, words
 
 # English pronouns and determiners that point back; grammar, not vocabulary of any catalog. "He" and "she"
 # mean a person (a User entity); "it" means anything but one.
@@ -23,7 +23,6 @@ POSSESSIVE = frozenset(["its", "their", "his", "her"])
 DEMONSTRATIVES = frozenset(["that", "this", "these", "those"])
 DETERMINERS = DEMONSTRATIVES | frozenset(["the"]) | POSSESSIVE
 # "Which one ...?", "which of them ...?": a choice among the entities the conversation listed.
-SELECTING = frozenset(["one", "ones"])
 SELECTED_FROM = frozenset(["them", "these", "those", "the"])
 # "The first one", "the latter": a position among the entities the user last named together.
 ORDINALS = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "former": 0, "latter": -1, "last": -1}
@@ -64,7 +63,7 @@ def references_in(normalised: str, vocabulary: Vocabulary) -> list[Reference]:
     for index, word in enumerate(sequence):
         following = sequence[index + 1] if index + 1 < len(sequence) else None
         after = sequence[index + 2] if index + 2 < len(sequence) else None
-        if word.text == "which" and following is not None and following.text in SELECTING:
+        if word.text == "which" and following is not None and following.text in PRO_FORMS:
             found.append(Reference(word.start, following.end, choice=True))
         elif word.text == "which" and following and following.text == "of" and after and after.text in SELECTED_FROM:
             found.append(Reference(word.start, after.end, choice=True))

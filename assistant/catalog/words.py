@@ -41,6 +41,8 @@ FUNCTION_WORDS = frozenset(STOPWORDS_EN_PLUS)
 # For reading a question's grammar ("what *else* does X own?"), scikit-learn's longer list as well; its
 # content-like entries ("system", "part") are kind words or relation phrases, which are read first.
 FILLER_WORDS = FUNCTION_WORDS | ENGLISH_STOP_WORDS
+# "The frontend *one*", "the mongo *ones*": a noun's stand-in (English's pro-form), not a word of a name
+PRO_FORMS = frozenset({"one", "ones"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
 # An answer's citation of its n-th source, as the answerer writes it (`assistant.citations`): a follow-up's

@@ -6,7 +6,7 @@ from assistant.catalog.focus import Reading
 from assistant.catalog.linking import LINKED, ONE_OF, Link
 from assistant.catalog.questions import Mention, asked_relations, edges_between, matching_edges
 from assistant.catalog.words import Word, words
-from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, Placement, place
+from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, SET_ASIDE, Placement, place
 from assistant.retrieval.snapshot import CatalogSnapshot
 
 MAX_POINTED = 50  # a team that owns thousands of entities places its first fifty
@@ -20,9 +20,10 @@ def placements_for(
     content = [word for word in words(normalised) if not word.function]
     for link in linked:
         fitting = snapshot.vocabulary.entity_words.get(link.entity, set())
-        # "which one holds the products?" is wholly about choosing among those listed
-        share = 1.0 if link.how == ONE_OF else _share(link, content, fitting)
-        _place(placements, allowed, link.entity, REST, link.strength * share, link.describe())
+        if link.how == ONE_OF:  # "which one holds the products?": the answer is one of those listed
+            _place(placements, allowed, link.entity, ANSWER, link.strength, link.describe())
+            continue
+        _place(placements, allowed, link.entity, REST, link.strength * _share(link, content, fitting), link.describe())
     mentions = [Mention(link.entity, link.start, link.end) for link in linked]
     strength = {link.entity: link.strength for link in linked}
     graph, vocabulary = snapshot.graph, snapshot.vocabulary
@@ -55,6 +56,12 @@ def placements_for(
                     _place(placements, allowed, target, ANSWERED, anchor, f"named by the answer: {described}")
                 else:
                     _place(placements, allowed, target, REST, anchor, f"catalog: {described}")
+    for entity in reading.discussed:  # "the other databases": not the ones already talked about
+        placed = placements.get(entity)
+        if placed is None or placed.tier == REST:
+            reasons = (*(placed.reasons if placed else ()), "already discussed: the question asks for others")
+            if allowed is None or entity in allowed:
+                placements[entity] = Placement(SET_ASIDE, 0.0, reasons)
     return placements
 
 

@@ -6,7 +6,9 @@
 - Tier `ANSWER` holds the records that state what a relation question asks for ("which services use X?":
   the records of the services whose `dependsOn` names X; "who owns X?": X's own record); tier `ANSWERED`
   the entities those records name (X; X's owner), so a reader can go on to them. Everything else is tier
-  `REST`. Only an entity's record is placed in a tier; its TechDocs pages are `REST`.
+  `REST`. Only an entity's record is placed in a tier; its TechDocs pages are `REST`. A question that asks for
+  others ("what *else* does that team own?", "the *other* databases") sets what the conversation already
+  discussed aside: those entities' sources (records and pages) come last, tier `SET_ASIDE`.
 - Within a tier, sources are ordered by their score, except that the sources (record and TechDocs pages) of
   an entity the question links to (`assistant.catalog.linking`), or reaches through the relation it asks
   about, are ranked as if their keyword signal were at least the link's strength: naming an entity
@@ -22,7 +24,7 @@ from dataclasses import dataclass, replace
 from assistant.documents import Hit
 
 DENSE_WEIGHT = 0.5
-ANSWER, ANSWERED, REST = 0, 1, 2
+ANSWER, ANSWERED, REST, SET_ASIDE = 0, 1, 2, 3
 
 
 def fused(similarity: float, keyword: float) -> float:
@@ -55,7 +57,8 @@ def order(hits: Iterable[Hit], keyword: dict[str, float], placements: dict[str, 
         if placement is None:
             placed.append((REST, hit.score, hit))
             continue
-        tier = placement.tier if hit.page is None else REST  # a relation is stated by the record
+        # a relation is stated by the record; what was set aside is set aside whole
+        tier = placement.tier if hit.page is None or placement.tier == SET_ASIDE else REST
         reasons = [r for r in placement.reasons if tier != REST or not r.startswith(("answers", "named by"))]
         why = " + ".join([*reasons, hit.reason]) if reasons else hit.reason
         lift = (1 - DENSE_WEIGHT) * max(0.0, placement.strength - keyword.get(hit.id, 0.0))

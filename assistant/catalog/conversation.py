@@ -1,0 +1,107 @@
+"""The conversation so far, as far as references are concerned: what it is about (the subject), what the
+answers named, in which order, and what answered the subject's question.
+
+The focus is the entities linked in the latest user turn that linked any (what the user was asking about),
+then those the answers after it named or cited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.catalog.graph import CatalogGraph
+from assistant.catalog.linking import NAMED, EntityLinker, Link
+from assistant.catalog.questions import Mention, asked_relations, matching_edges
+from assistant.catalog.vocabulary import Vocabulary
+from assistant.catalog.words import normalise
+
+MAX_TURNS = 6
+
+
+@dataclass(frozen=True)
+class Focus:
+    """The conversation so far, as far as references are concerned."""
+
+    entities: list[str]  # subject (the latest user turn that named any) first, then what answers named
+    recent: list[str]  # the newest named first, the subject last
+    # The names the subject's turn wrote, in order, each with the entities it may mean ("the first one")
+    in_order: list[list[str]]
+    # What the answer named that answers the subject's turn ("which component provides X?" -> the provider)
+    answered: list[str] = field(default_factory=list)
+    # False when no user turn named anything: the focus is only what answers named
+    asked: bool = True
+
+
+def conversation_focus(
+    history: Sequence[Any],
+    linker: EntityLinker,
+    graph: CatalogGraph | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> Focus:
+    """With the graph, the answer to a "which component provides X?" is what the conversation is about
+    next: "who owns it?" means that component."""
+    turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
+    linked = [linker.linked(str(turn.get("content") or "")) for turn in turns]  # each turn linked once
+    named = [[link.entity for link in links] for links in linked]
+    recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
+    for index in range(len(turns) - 1, -1, -1):
+        if turns[index].get("role") == "user" and named[index]:
+            subject = _confirmed_subject(linked, turns, index)
+            answered: list[str] = []
+            if graph is not None and vocabulary is not None and index + 1 < len(turns):
+                question = str(turns[index].get("content") or "")
+                answered = _answered(question, linked[index], named[index + 1], graph, vocabulary)
+            later = [entity for entities in named[index + 1 :] for entity in entities]
+            # "that model" picks up what the answers brought in, before the subject asked about
+            newest = [entity for entity in recent if entity not in subject] + subject
+            # "the first one": of the names the user wrote together, or else of those the answer listed
+            lists = [_in_order(links) for links in linked[index:]]
+            listed = [[group for group in names if not set(group) & set(subject)] for names in lists[1:]]
+            in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
+            entities = list(dict.fromkeys(subject + later))
+            return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
+    return Focus(recent, recent, [], asked=False)
+
+
+def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], index: int) -> list[str]:
+    """What the user's turn at `index` asked about. A turn that names nothing in full ("do we have an email
+    service in the catalog?" matches `catalog-crd` by one word) is settled by the answer after it: when that
+    answer names in full none of what the turn matched, the first name it gives is the subject."""
+    asked = [link.entity for link in linked[index]]
+    answer = index + 1 < len(turns) and turns[index + 1].get("role") == "assistant"
+    if not answer or any(link.how == NAMED for link in linked[index]):
+        return asked
+    named = [link for link in linked[index + 1] if link.how == NAMED]
+    if not named or {link.entity for link in named} & set(asked):
+        return asked
+    return _in_order(named)[0]
+
+
+def _answered(
+    question: str, links: list[Link], answer_names: list[str], graph: CatalogGraph, vocabulary: Vocabulary
+) -> list[str]:
+    """The entities an answer names that answer its question's relation ("which component provides X?" ->
+    the providers of X the answer names), in the answer's order."""
+    mentions = [Mention(link.entity, link.start, link.end) for link in links]
+    ends = {
+        edge.other(ask.entity)
+        for ask in asked_relations(normalise(question), mentions, vocabulary)
+        if ask.direct
+        for edge in matching_edges(ask, graph.edges.get(ask.entity, []))
+        if ask.fits(vocabulary.entity_words.get(edge.other(ask.entity), set()))
+    }
+    return [entity for entity in answer_names if entity in ends]
+
+
+def _in_order(links: list[Link]) -> list[list[str]]:
+    """The names a turn writes, in order, each with the entities it links to (an API and the component
+    that provides it often share one name)."""
+    groups: list[tuple[int, list[str]]] = []  # (end of the name, its entities)
+    for link in sorted(links, key=lambda link: link.start):
+        if groups and link.start < groups[-1][0]:
+            groups[-1][1].append(link.entity)
+        else:
+            groups.append((link.end, [link.entity]))
+    return [list(dict.fromkeys(entities)) for _, entities in groups]
