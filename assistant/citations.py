@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-_CITATION = re.compile(r" ?\[(\d{1,3})\]")
+# An answer's citation of its n-th source; `assistant.catalog.words` reads past these too
+CITATION = re.compile(r" ?\[(\d{1,3})\]")
 _OPEN = re.compile(r" ?\[\d{0,3}$")
 
 
@@ -42,7 +43,7 @@ class CitationCheck:
             self.unknown.add(number)
             return ""
 
-        return _CITATION.sub(keep, text)
+        return CITATION.sub(keep, text)
 
     def record(self) -> dict[str, Any]:
         return {"used": sorted(self.used), "unknown": sorted(self.unknown)}

@@ -39,9 +39,8 @@ class Reference:
     pronoun: str = ""
     ordinal: int | None = None  # "the second one": index among the entities the user named together
     determiner: str = ""  # "that" of "that team"
-    choice: bool = (
-        False  # "which one": one of the entities the conversation listed, the rest of the question says which
-    )
+    # "which one": one of the entities the conversation listed; the rest of the question says which
+    choice: bool = False
 
     @property
     def demonstrative(self) -> bool:

@@ -15,6 +15,8 @@ from typing import Any
 
 from bm25s.stopwords import STOPWORDS_EN_PLUS
 
+from assistant.citations import CITATION
+
 
 def _scikit_learn_stop_words() -> frozenset[str]:
     """scikit-learn's English list, read from its data module alone: importing the `sklearn` package pulls
@@ -45,9 +47,6 @@ FILLER_WORDS = FUNCTION_WORDS | ENGLISH_STOP_WORDS
 PRO_FORMS = frozenset({"one", "ones"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
-# An answer's citation of its n-th source, as the answerer writes it (`assistant.citations`): a follow-up's
-# history holds such answers, and "[1]" names no entity
-_CITATION_MARK = re.compile(r"\[\d{1,3}\]")
 
 
 @cache
@@ -75,7 +74,7 @@ def fold(text: str) -> str:
 def normalise(text: str) -> str:
     """Lower-case words separated by single spaces: how labels and questions are compared. Citation marks
     ("[1]") are not words."""
-    return " ".join(_WORD.findall(_CITATION_MARK.sub(" ", fold(text).lower())))
+    return " ".join(_WORD.findall(CITATION.sub(" ", fold(text).lower())))  # a history's answers cite [1]
 
 
 def label_forms(label: str) -> list[str]:
