@@ -17,6 +17,7 @@ NO_DOCS = "techdocs_missing"
 OUTSIDE_NAV = "page_outside_nav"
 EMPTY_LOCATION = "location_matches_nothing"
 INVALID_ENTITY = "invalid_entity"
+MISSPELT_FIELD = "misspelt_relation_field"
 
 
 @dataclass(frozen=True)

@@ -218,3 +218,39 @@ def test_which_one_means_each_of_those_listed_until_the_rest_of_the_question_dec
             ("component:default/parcel-tracker", ONE_OF),
             ("component:default/route-planner", ONE_OF),
         ], question
+
+
+SYSTEMS = build(
+    [
+        entity("system", "payments", None, "Payments"),
+        entity("system", "logistics", None, "Logistics"),
+        entity("component", "billing-portal", "website", "Billing Portal", system="system:default/payments"),
+        entity("component", "parcel-tracker", "service", "Parcel Tracker", system="system:default/logistics"),
+    ]
+)
+
+
+def test_a_kind_word_means_the_one_the_subject_relates_to_among_those_named():
+    graph, vocabulary, linker = SYSTEMS
+    history = turns(
+        ("user", "What is the billing portal?"),
+        ("assistant", "A website like those in Logistics; it is part of the Payments system [1]."),
+    )
+    reading = read_question("describe that system", history, linker, graph, vocabulary)
+    assert [link.entity for link in reading.links if link.strength >= LINKED] == ["system:default/payments"]
+    # another subject: its previous question says nothing about that system
+    assert "billing portal" not in reading.query.lower()
+
+
+def test_a_follow_up_about_the_same_subject_is_searched_with_the_topic_asked_before():
+    history = turns(("user", "How is the route planner deployed?"), ("assistant", "With the pipeline [1]."))
+    reading = read_question("how many replicas does it run?", history, LINKER, GRAPH, VOCABULARY)
+    assert referents("how many replicas does it run?", history) == ["component:default/route-planner"]
+    assert "deployed" in reading.query
+
+
+def test_other_leaves_out_what_only_an_answer_named():
+    history = turns(("user", "What is UGER?"), ("assistant", "UGER is the Parcel Tracker's old name [1]."))
+    reading = read_question("are there other clusters?", history, LINKER, GRAPH, VOCABULARY)
+    assert reading.discussed == ("component:default/parcel-tracker",)
+    assert read_question("are there clusters?", history, LINKER, GRAPH, VOCABULARY).discussed == ()

@@ -304,3 +304,18 @@ def test_cli_exit_codes_name_the_missing_target(catalog: Path, tmp_path: Path) -
     assert "added 0, updated 0, unchanged" in second.stdout and "deleted 0" in second.stdout
     assert "team-b-group.yaml does not exist" in second.stderr
     assert "warnings:" in second.stdout and "duplicate_ref" in second.stdout
+
+
+def test_a_misspelt_relation_field_is_reported_and_the_entity_kept(kb: KnowledgeBase, tmp_path: Path) -> None:
+    root = tmp_path / "typo"
+    root.mkdir()
+    (root / "catalog-info.yaml").write_text(
+        "apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata:\n  name: web\n"
+        "spec:\n  type: website\n  owner: team-a\n  lifecycle: production\n  consumesApi: [orders-api]\n"
+    )
+    run = ingest(kb, root)
+    misspelt = warnings(run, "misspelt_relation_field")
+    assert [(w["file"], w["line"]) for w in misspelt] == [("catalog-info.yaml", 1)]
+    assert "spec.consumesApi" in misspelt[0]["message"] and "consumesApis" in misspelt[0]["message"]
+    assert kb.get(ids=["component:default/web"])  # a warning: the entity is stored all the same
+    assert not [w for w in run.to_dict()["warnings"] if "lifecycle" in w["message"] or "spec.type" in w["message"]]

@@ -322,3 +322,9 @@ def test_sources_are_the_same_whether_the_question_was_embedded_before_or_meanwh
         (hit.id, round(hit.score, 6), hit.reason) for hit in again
     ]
     assert any("answers" in hit.reason for hit in first)  # placed entities were scored on both paths
+
+
+def test_identifiers_are_searched_by_their_words():
+    # "min replicas" as a question says it finds `minReplicas` as a config file writes it
+    assert {"min", "replica", "minreplicas"} <= set(tokenize("minReplicas: 3"))
+    assert {"storag", "manag", "storagemanager"} <= set(tokenize("the StorageManager API"))

@@ -87,10 +87,13 @@ def read_question(
         return Reading(links, [], True, question, asked=normalised)
     conversation = conversation_focus(history, linker, graph, vocabulary)
     focus = conversation.entities
+    besides = any(word.text in BESIDES for word in words(normalised))
     if not focus or (not references and not conversation.asked):
         # a question that points back at nothing carries on the user's subject, and the user named none
-        # ("and what if the docs don't render?" after an answer that happened to name an entity)
-        return Reading(links, focus, False, question, asked=normalised)
+        # ("and what if the docs don't render?" after an answer that happened to name an entity); what the
+        # answers named is still what "are there *other* clusters?" means to leave out
+        discussed = tuple(entity for entity in focus if entity not in {link.entity for link in own})
+        return Reading(links, focus, False, question, discussed if besides else (), normalised)
     resolved: list[Link] = []
     previous: Reference | None = None  # the last reference resolved
     implicit = Reference(len(normalised), len(normalised))  # "and the owner?": the subject
@@ -125,8 +128,9 @@ def read_question(
     titles = [_label(graph, link.entity) for link in extra if link.how != ONE_OF]
     merged = sorted([*links, *extra], key=lambda link: (-link.strength, link.start))
     query = f"{question} ({', '.join(dict.fromkeys(titles))})" if titles else question
+    if any(link.entity == focus[0] for link in resolved):  # "why did we add it?": the same subject, same topic
+        query = f"{query} {_last_user_turn(history)}"
     about = {link.entity for link in own + resolved}
-    besides = any(word.text in BESIDES for word in words(normalised))
     discussed = tuple(entity for entity in focus if entity not in about) if besides else ()
     return Reading(merged, focus, False, query, discussed, normalised)
 
@@ -168,8 +172,9 @@ def _candidates(
         owners = _candidates(Reference(reference.start, reference.end, pronoun=reference.pronoun), *context)
         fitting = [e for owner in owners[:1] for e in neighbours_of_kind(graph, vocabulary, owner, reference.noun)]
         return fitting or owners
-    if reference.kind_word:
-        fitting = [e for e in recent if fits(e)]
+    if reference.kind_word:  # of those named, the subject itself, then what it relates to: "that domain"
+        related = graph.neighbours(focus[0])
+        fitting = sorted((e for e in recent if fits(e)), key=lambda e: (e != focus[0], e not in related))
         return fitting or neighbours_of_kind(graph, vocabulary, focus[0], reference.noun)
     return [entity for entity in recent if describes(entity, reference.noun)]
 
@@ -219,6 +224,13 @@ def _fitting(
             if ask.entity == entity and ask.direct and matching_edges(ask, graph.edges.get(entity, [])):
                 return entity
     return candidates[0]
+
+
+def _last_user_turn(history: Sequence[Any]) -> str:
+    """What the user last asked: a follow-up about the same subject goes on with its topic ("what is the
+    Insights plugin?" ... "why did we add it?"), which the follow-up's own words often do not say."""
+    turns = [turn for turn in history if isinstance(turn, dict) and turn.get("role") == "user"]
+    return str(turns[-1].get("content") or "") if turns else ""
 
 
 def _label(graph: CatalogGraph, entity: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from assistant.catalog.words import FUNCTION_WORDS, stem
+from assistant.catalog.words import FUNCTION_WORDS, split_camel, stem
 from assistant.documents import DEFINITION
 
 BM25_K1 = 0.9  # term-frequency saturation: a name said twice is not twice as relevant
@@ -18,16 +18,20 @@ BM25_B = 0.4  # mild length normalisation: long TechDocs sections are not punish
 # The keys of an API definition are its syntax (`responses:`, `schema:`, `required:`), not what it is about:
 # "who is responsible for X" must not match every OpenAPI document through the stem of `responses`.
 _DEFINITION_KEY = re.compile(r"^\s*(?:-\s*)?[\"']?[A-Za-z_$][\w$-]*[\"']?\s*:(?=\s|$)", re.MULTILINE)
-_WORD = re.compile(r"[a-z0-9]+(?:[.\-_'][a-z0-9]+)*")
+_WORD = re.compile(r"[A-Za-z0-9]+(?:[.\-_'][A-Za-z0-9]+)*")
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-case stemmed words; compound names are kept whole as well as split (`ollama-web-ui`)."""
+def tokenize(text: str, split_identifiers: bool = True) -> list[str]:
+    """Lower-case stemmed words; compound names and identifiers are kept whole as well as split
+    (`ollama-web-ui`; `maxReplicas` is also "max" and "replicas", as a question says it). In an API
+    definition the CamelCase words are its schema names (`ErrorResponse` everywhere), kept whole."""
     tokens: list[str] = []
-    for word in _WORD.findall(text.lower()):
-        parts = [part for part in re.split(r"[.\-_']", word) if part and part not in FUNCTION_WORDS]
-        tokens += [stem(part) for part in parts]
-        if "." in word or "-" in word or "_" in word:
+    for written in _WORD.findall(text):
+        word = written.lower()
+        separated = re.sub(r"[.\-_']", " ", written)
+        parts = (split_camel(separated) if split_identifiers else separated).lower().split()
+        tokens += [stem(part) for part in parts if part not in FUNCTION_WORDS]
+        if len(parts) > 1:
             tokens.append(word)
     return tokens
 
@@ -35,8 +39,9 @@ def tokenize(text: str) -> list[str]:
 def chunk_terms(text: str, metadata: dict[str, Any]) -> list[str]:
     tags = metadata.get("tags") if isinstance(metadata.get("tags"), list) else []
     extra = [str(metadata.get(key) or "") for key in ("name", "title", "page_title", "section")]
-    words = _DEFINITION_KEY.sub("", text) if metadata.get("chunk") == DEFINITION else text
-    return tokenize(" ".join([words, *extra, *tags]))
+    if metadata.get("chunk") == DEFINITION:
+        return tokenize(_DEFINITION_KEY.sub("", text), split_identifiers=False) + tokenize(" ".join([*extra, *tags]))
+    return tokenize(" ".join([text, *extra, *tags]))
 
 
 class KeywordIndex:

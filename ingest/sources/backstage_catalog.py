@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from assistant.documents import Document
 from ingest.entities import entity_documents, validate_entity
-from ingest.problems import INVALID_ENTITY, Problems
+from ingest.field_names import misspelt_relation_fields
+from ingest.problems import INVALID_ENTITY, MISSPELT_FIELD, Problems
 from ingest.sources.backstage_client import BackstageClient
 
 
@@ -32,4 +33,8 @@ class BackstageCatalogSource:
                 continue
             if not self.kinds and str(entity["kind"]).lower() == "location":
                 continue
+            for key, meant in misspelt_relation_fields(entity):
+                name = entity["metadata"]["name"]
+                message = f"catalog entity {name}: spec.{key} is not a relation field (did you mean {meant}?)"
+                self.problems.warn(MISSPELT_FIELD, message)
             yield from entity_documents(entity, origin=(f"{self.client.base_url}/catalog", None))
