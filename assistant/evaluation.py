@@ -83,7 +83,9 @@ def parse_history(turns: list[Any]) -> tuple[dict[str, str], ...]:
 
 
 def matches(hit: Hit, expected: Sequence[tuple[str, str | None]]) -> bool:
-    return any(hit.entity == entity and (page is None or hit.page == page) for entity, page in expected)
+    """Entity refs compare without case, as Backstage compares them (`api:tsg/sessionData` is `api:tsg/sessiondata`)."""
+    entity_ref = hit.entity.casefold()
+    return any(entity_ref == entity.casefold() and (page is None or hit.page == page) for entity, page in expected)
 
 
 def evaluate(retrieve: Retrieve, questions: Sequence[EvalQuestion], k: int) -> EvalReport:

@@ -328,3 +328,11 @@ def test_identifiers_are_searched_by_their_words():
     # "min replicas" as a question says it finds `minReplicas` as a config file writes it
     assert {"min", "replica", "minreplicas"} <= set(tokenize("minReplicas: 3"))
     assert {"storag", "manag", "storagemanager"} <= set(tokenize("the StorageManager API"))
+
+
+def test_a_question_set_may_write_refs_in_lower_case_as_backstage_compares_them():
+    from assistant.evaluation import matches
+
+    hit = Hit("api:tsg/sessionData", "text", {"entity": "api:tsg/sessionData"}, 0.5)
+    assert matches(hit, [("api:tsg/sessiondata", None)])
+    assert not matches(hit, [("api:tsg/session", None)])
