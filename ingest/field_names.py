@@ -13,6 +13,8 @@ from rapidfuzz import fuzz, process
 from assistant.catalog.relations import RELATIONS
 
 _FIELDS = {relation.field.casefold(): relation.field for relation in RELATIONS}
+_KNOWN = frozenset(_FIELDS.values())
+_FOLDED = list(_FIELDS)
 CLOSE_ENOUGH = 85  # rapidfuzz ratio: one letter wrong, missing or extra in a field name of six or more
 
 
@@ -22,13 +24,17 @@ def misspelt_relation_fields(entity: dict[str, Any]) -> Iterator[tuple[str, str]
     spec = entity.get("spec")
     if not isinstance(spec, dict):
         return
-    known = set(_FIELDS.values())
     for key, value in spec.items():
-        if not isinstance(key, str) or key in known or not _holds_refs(value):
+        if not isinstance(key, str) or key in _KNOWN or not _holds_refs(value):
             continue
-        match = process.extractOne(key.casefold(), list(_FIELDS), scorer=fuzz.ratio, score_cutoff=CLOSE_ENOUGH)
+        match = process.extractOne(key.casefold(), _FOLDED, scorer=fuzz.ratio, score_cutoff=CLOSE_ENOUGH)
         if match is not None:
             yield key, _FIELDS[match[0]]
+
+
+def misspelling(key: str, meant: str) -> str:
+    """The warning's words, the same from every source."""
+    return f"spec.{key} is not a relation field Backstage reads (did you mean {meant}?)"
 
 
 def _holds_refs(value: Any) -> bool:

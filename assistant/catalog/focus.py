@@ -92,8 +92,8 @@ def read_question(
         # a question that points back at nothing carries on the user's subject, and the user named none
         # ("and what if the docs don't render?" after an answer that happened to name an entity); what the
         # answers named is still what "are there *other* clusters?" means to leave out
-        discussed = tuple(entity for entity in focus if entity not in {link.entity for link in own})
-        return Reading(links, focus, False, question, discussed if besides else (), normalised)
+        discussed = _set_aside(focus, {link.entity for link in own}, besides)
+        return Reading(links, focus, False, question, discussed, normalised)
     resolved: list[Link] = []
     previous: Reference | None = None  # the last reference resolved
     implicit = Reference(len(normalised), len(normalised))  # "and the owner?": the subject
@@ -131,8 +131,7 @@ def read_question(
     if any(link.entity == focus[0] for link in resolved):  # "why did we add it?": the same subject, same topic
         query = f"{query} {_last_user_turn(history)}"
     about = {link.entity for link in own + resolved}
-    discussed = tuple(entity for entity in focus if entity not in about) if besides else ()
-    return Reading(merged, focus, False, query, discussed, normalised)
+    return Reading(merged, focus, False, query, _set_aside(focus, about, besides), normalised)
 
 
 def _candidates(
@@ -224,6 +223,11 @@ def _fitting(
             if ask.entity == entity and ask.direct and matching_edges(ask, graph.edges.get(entity, [])):
                 return entity
     return candidates[0]
+
+
+def _set_aside(focus: list[str], about: set[str], besides: bool) -> tuple[str, ...]:
+    """What "what *else*...?" leaves out: the entities discussed that the question is not about."""
+    return tuple(entity for entity in focus if entity not in about) if besides else ()
 
 
 def _last_user_turn(history: Sequence[Any]) -> str:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from assistant.documents import Document
 from ingest.entities import entity_documents, validate_entity
-from ingest.field_names import misspelt_relation_fields
+from ingest.field_names import misspelling, misspelt_relation_fields
 from ingest.problems import INVALID_ENTITY, MISSPELT_FIELD, Problems
 from ingest.sources.backstage_client import BackstageClient
 
@@ -35,6 +35,5 @@ class BackstageCatalogSource:
                 continue
             for key, meant in misspelt_relation_fields(entity):
                 name = entity["metadata"]["name"]
-                message = f"catalog entity {name}: spec.{key} is not a relation field (did you mean {meant}?)"
-                self.problems.warn(MISSPELT_FIELD, message)
+                self.problems.warn(MISSPELT_FIELD, f"catalog entity {name}: {misspelling(key, meant)}")
             yield from entity_documents(entity, origin=(f"{self.client.base_url}/catalog", None))

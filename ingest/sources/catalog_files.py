@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import yaml
 
 from ingest.entities import entity_ref, validate_entity
-from ingest.field_names import misspelt_relation_fields
+from ingest.field_names import misspelling, misspelt_relation_fields
 from ingest.problems import DUPLICATE, EMPTY_LOCATION, MISSPELT_FIELD, Problems
 
 log = logging.getLogger(__name__)
@@ -197,8 +197,7 @@ class CatalogFiles:
             return
         self.entities[ref] = LoadedEntity(entity, file, line, unit)
         for key, meant in misspelt_relation_fields(entity):
-            message = f"{ref}: spec.{key} is not a relation field Backstage reads (did you mean {meant}?)"
-            self.problems.warn(MISSPELT_FIELD, message, where, line)
+            self.problems.warn(MISSPELT_FIELD, f"{ref}: {misspelling(key, meant)}", where, line)
         if entity["kind"].lower() == "location":
             self._follow(entity, file, line)
 
