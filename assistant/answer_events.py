@@ -11,7 +11,7 @@ from assistant.documents import Source
 from assistant.errors import LLMError
 from assistant.llm.base import GenerationOptions
 from assistant.permissions import Reader
-from assistant.prompts import ChatMessage
+from assistant.prompt_templates import ChatMessage
 
 
 @dataclass(frozen=True)

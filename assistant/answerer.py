@@ -32,7 +32,8 @@ from assistant.links import source_for
 from assistant.llm.base import GenerationOptions, LLMBackend
 from assistant.llm.registry import BackendRegistry
 from assistant.permissions import Reader, readable_catalog, readable_facts, readable_top
-from assistant.prompts import ChatMessage, PromptLibrary, PromptTemplate, RenderedPrompt
+from assistant.prompt_templates import ChatMessage, PromptTemplate
+from assistant.prompts import PromptLibrary, RenderedPrompt
 from assistant.quoting import quoted_sources
 from assistant.retrieval import Retriever
 from assistant.tokens import prompt_tokens

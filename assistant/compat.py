@@ -17,7 +17,8 @@ from assistant.documents import Source
 from assistant.errors import InvalidRequest, RequestTooLarge, UnknownModel
 from assistant.links import cited_numbers, sources_markdown, strip_sources
 from assistant.llm.base import GenerationOptions
-from assistant.prompts import ChatMessage, PromptLibrary
+from assistant.prompt_templates import ChatMessage
+from assistant.prompts import PromptLibrary
 from assistant.settings import Settings
 
 MODEL_PREFIX = "backstage/"

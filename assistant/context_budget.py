@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from assistant.errors import LLMError, QuestionTooLong
-from assistant.prompts import ChatMessage, RenderedPrompt
+from assistant.prompt_templates import ChatMessage
+from assistant.prompts import RenderedPrompt
 
 # A cut source shorter than this says too little to be worth its place: the source is dropped instead.
 MIN_SOURCE_CHARS = 200

@@ -12,7 +12,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from assistant.prompts import ChatMessage, RenderedPrompt
+from assistant.prompt_templates import ChatMessage
+from assistant.prompts import RenderedPrompt
 
 # What a chat template adds around each message (role markers, separators: ChatML 4-5, Llama 3 5, Gemma 5)
 # and around the reply it opens, with room to spare.

@@ -17,7 +17,7 @@ from assistant.catalog.answers import CatalogFact
 from assistant.catalog_lead import lead_text
 from assistant.documents import Source
 from assistant.errors import PromptError
-from assistant.prompts import load_template
+from assistant.prompt_templates import load_template
 from assistant.settings import BackendConfig
 from tests.conftest import BIN, REPO, SHARED, make_settings, peer_settings, serve_in_thread
 from tests.peers import ollama_server, openai_server

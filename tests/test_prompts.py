@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from assistant.errors import PromptError, UnknownPrompt
-from assistant.prompts import PromptLibrary, check_directory, load_template
+from assistant.prompt_templates import check_directory, load_template
+from assistant.prompts import PromptLibrary
 from assistant.settings import PROJECT_ROOT
 
 PROMPTS = PROJECT_ROOT / "prompts"

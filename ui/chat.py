@@ -18,7 +18,8 @@ from assistant.feedback import Feedback
 from assistant.links import cited_numbers, sources_markdown, strip_sources
 from assistant.llm.registry import BackendRegistry
 from assistant.permissions import ReadChecker, Reader, TokenMissing
-from assistant.prompts import ChatMessage, PromptLibrary
+from assistant.prompt_templates import ChatMessage
+from assistant.prompts import PromptLibrary
 from ui.feedback import AnswerIds, FeedbackWidgets, answer_index
 from ui.sign_in import SIGN_IN_NEEDED, TOKEN_ELEMENT
 from ui.suggestions import FALLBACK, suggested_questions

@@ -64,7 +64,8 @@ def prompts_show(name: str, directory: DirOption = None) -> None:
 @prompts_app.command("check")
 def prompts_check(directory: DirOption = None) -> None:
     """Validate every template: front matter, variables, syntax, unique names. Exit 1 on any problem."""
-    from assistant.prompts import PromptLibrary, check_directory
+    from assistant.prompt_templates import check_directory
+    from assistant.prompts import PromptLibrary
 
     folder = _prompts_dir(directory)
     problems = check_directory(folder)
