@@ -336,3 +336,38 @@ def test_a_question_set_may_write_refs_in_lower_case_as_backstage_compares_them(
     hit = Hit("api:tsg/sessionData", "text", {"entity": "api:tsg/sessionData"}, 0.5)
     assert matches(hit, [("api:tsg/sessiondata", None)])
     assert not matches(hit, [("api:tsg/session", None)])
+
+
+def test_what_the_name_leaves_over_chooses_among_the_named_entitys_sources(tmp_path: Path, embedder: Embedder):
+    # the record says what Renovate is; the page says when it runs: "it" names Renovate, "run" and "repo" ask
+    # about the schedule, so the page comes first although the record matches the conversation better
+    entity = {
+        "apiVersion": "backstage.io/v1alpha1",
+        "kind": "Component",
+        "metadata": {
+            "name": "renovate",
+            "description": "Renovate, the dependency update bot of our repositories.",
+            "annotations": {"backstage.io/techdocs-ref": "dir:."},
+        },
+        "spec": {"type": "service", "lifecycle": "production", "owner": "group:platform"},
+    }
+    folder = tmp_path / "catalog" / "renovate"
+    (folder / "docs").mkdir(parents=True)
+    (folder / "catalog-info.yaml").write_text(json.dumps(entity), encoding="utf-8")
+    (folder / "mkdocs.yml").write_text("site_name: Renovate\n", encoding="utf-8")
+    (folder / "docs" / "index.md").write_text(
+        "# Renovate\n\nRenovate opens merge requests that bump the versions of our dependencies.\n\n## Schedule\n\n"
+        "A Kubernetes CronJob runs it every night at 03:00 against the infrastructure repo only.\n",
+        encoding="utf-8",
+    )
+    kb = KnowledgeBase(open_chroma(tmp_path / "data", None), embedder, "assistant-test")
+    assert run_ingest(kb, [LocalFilesSource(tmp_path / "catalog")], tmp_path / "lock").ok
+    history = [
+        {"role": "user", "content": "what dependency update bot do we use?"},
+        {"role": "assistant", "content": "Renovate, running as a Kubernetes CronJob [1]."},
+    ]
+    hits = Retriever(kb).retrieve("when does it run and against which repo?", k=2, history=history)
+    assert [(hit.entity, hit.page) for hit in hits] == [
+        ("component:default/renovate", "index"),
+        ("component:default/renovate", None),
+    ]

@@ -65,6 +65,17 @@ def placements_for(
     return placements
 
 
+def unexplained_words(reading: Reading) -> str:
+    """The question's content words that no link spans: what it asks about the entities it names ("roll
+    out a new image" in "how do I roll out a new image of it?"). Empty when the names are all it says."""
+    spans = [(link.start, link.end) for link in reading.links if link.strength >= LINKED]
+    return " ".join(
+        word.text
+        for word in words(reading.asked)
+        if not word.function and not any(start <= word.start and word.end <= end for start, end in spans)
+    )
+
+
 def _place(
     placements: dict[str, Placement], allowed: set[str] | None, entity: str, tier: int, strength: float, why: str
 ) -> None:

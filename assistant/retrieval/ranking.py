@@ -14,6 +14,10 @@
   about, are ranked as if their keyword signal were at least the link's strength: naming an entity
   outright counts as much as the best keyword match, and never more, so a page that answers a how-to
   question about a named entity still ranks above the entity's bare record.
+- Which of a named entity's own sources (its record, its pages) comes first in the places they hold is
+  decided by the words of the question the name does not explain: every one of them matches the name, so
+  the name says nothing about which answers "how do I roll out a new image of it?". Their similarity is
+  fused with the keyword signal of those other words instead (`within_entity`).
 """
 
 from __future__ import annotations
@@ -48,9 +52,15 @@ def place(placements: dict[str, Placement], entity: str, tier: int, strength: fl
     placements[entity] = placements.get(entity, Placement()).merge(tier, strength, reason)
 
 
-def order(hits: Iterable[Hit], keyword: dict[str, float], placements: dict[str, Placement]) -> list[Hit]:
+def order(
+    hits: Iterable[Hit],
+    keyword: dict[str, float],
+    placements: dict[str, Placement],
+    unexplained: dict[str, float] | None = None,
+) -> list[Hit]:
     """Distinct sources in their explained order; `why` says what placed each. `keyword`: each chunk's
-    keyword signal (0..1) as fused into its score."""
+    keyword signal (0..1) as fused into its score; `unexplained`: the same for the words the names the
+    question links to leave over, for the chunks of those entities (`within_entity`)."""
     placed = []
     for hit in best_per_source(hits):
         placement = placements.get(hit.entity)
@@ -64,7 +74,31 @@ def order(hits: Iterable[Hit], keyword: dict[str, float], placements: dict[str, 
         lift = (1 - DENSE_WEIGHT) * max(0.0, placement.strength - keyword.get(hit.id, 0.0))
         placed.append((tier, hit.score + lift, replace(hit, reason=why)))
     placed.sort(key=lambda item: (item[0], -item[1]))
-    return [hit for _, _, hit in placed]
+    return within_entity(placed, keyword, unexplained or {})
+
+
+def within_entity(
+    placed: list[tuple[int, float, Hit]], keyword: dict[str, float], unexplained: dict[str, float]
+) -> list[Hit]:
+    """The hits of `placed` (tier, sort score, hit), with each named entity's sources of one tier reordered
+    among the places they hold by their similarity fused with `unexplained` instead of the whole question's
+    keyword signal."""
+    ranked = [hit for _, _, hit in placed]
+    groups: dict[tuple[int, str], list[int]] = {}
+    for n, (tier, _, hit) in enumerate(placed):
+        if hit.id in unexplained:
+            groups.setdefault((tier, hit.entity), []).append(n)
+    reordered = list(ranked)
+    for places in groups.values():
+        if len(places) < 2:
+            continue
+        hits = sorted(
+            (ranked[n] for n in places),
+            key=lambda hit: -(hit.score + (1 - DENSE_WEIGHT) * (unexplained[hit.id] - keyword.get(hit.id, 0.0))),
+        )
+        for n, hit in zip(places, hits, strict=True):
+            reordered[n] = hit
+    return reordered
 
 
 def best_per_source(hits: Iterable[Hit], k: int | None = None) -> list[Hit]:

@@ -22,7 +22,7 @@ from assistant.catalog.linking import LINKED
 from assistant.documents import DEFINITION, Hit
 from assistant.knowledge import KnowledgeBase
 from assistant.retrieval.keywords import top_indices
-from assistant.retrieval.placements import placements_for
+from assistant.retrieval.placements import placements_for, unexplained_words
 from assistant.retrieval.ranking import fused, order
 from assistant.retrieval.snapshot import CatalogIndex, CatalogSnapshot
 
@@ -81,7 +81,23 @@ class Retriever:
         if not vector.done():  # still embedding: fetch the stored vectors of what BM25 and placements bring
             keyword_side = replace(keyword_side, fetched=self.kb.embeddings(keyword_side.brought))
         hits, keyword = self._scored(snapshot, keyword_side, vector.result(), allowed)
-        return self._lead_with_entity_text(snapshot, order(hits, keyword, placements)[:k])
+        unexplained = self._unexplained(snapshot, reading, hits)
+        return self._lead_with_entity_text(snapshot, order(hits, keyword, placements, unexplained)[:k])
+
+    @staticmethod
+    def _unexplained(snapshot: CatalogSnapshot, reading: Reading, hits: list[Hit]) -> dict[str, float]:
+        """The keyword signal, for the chunks of the entities the question names, of the words those
+        names leave over (`ranking.within_entity`); on the same scale as the whole question's."""
+        named = {link.entity for link in reading.links if link.strength >= LINKED}
+        leftover = unexplained_words(reading)
+        if not named or not leftover:
+            return {}
+        lexical, position = snapshot.bm25_scores(leftover), snapshot.position
+        scored = [(hit.id, lexical[position[hit.id]]) for hit in hits if hit.id in position]
+        best = max((score for _, score in scored), default=0.0)
+        if best <= 0:
+            return {}
+        return {doc_id: score / best for doc_id, score in scored if snapshot.entity_of[position[doc_id]] in named}
 
     def _keyword_side(
         self, snapshot: CatalogSnapshot, query: str, allowed: set[str] | None, must: list[str]
