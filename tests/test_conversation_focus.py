@@ -254,3 +254,15 @@ def test_other_leaves_out_what_only_an_answer_named():
     reading = read_question("are there other clusters?", history, LINKER, GRAPH, VOCABULARY)
     assert reading.discussed == ("component:default/parcel-tracker",)
     assert read_question("are there clusters?", history, LINKER, GRAPH, VOCABULARY).discussed == ()
+
+
+def test_a_name_given_as_an_exception_is_set_aside_not_asked_about():
+    reading = read_question("which service is there besides the parcel tracker?", [], LINKER, GRAPH, VOCABULARY)
+    assert reading.discussed == ("component:default/parcel-tracker",)
+    assert "component:default/parcel-tracker" not in [link.entity for link in reading.links]
+    # the question was about the one the answer gave, so "it" means that one
+    history = turns(
+        ("user", "Which service do we run apart from the parcel tracker?"),
+        ("assistant", "The Route Planner, which plans courier routes [1]."),
+    )
+    assert referents("who owns it?", history) == ["component:default/route-planner"]

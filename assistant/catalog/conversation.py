@@ -15,7 +15,7 @@ from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
 from assistant.catalog.vocabulary import Vocabulary
-from assistant.catalog.words import normalise
+from assistant.catalog.words import excluded_at, normalise
 
 MAX_TURNS = 6
 
@@ -43,7 +43,7 @@ def conversation_focus(
     """With the graph, the answer to a "which component provides X?" is what the conversation is about
     next: "who owns it?" means that component."""
     turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
-    linked = [linker.linked(str(turn.get("content") or "")) for turn in turns]  # each turn linked once
+    linked = [_asked_about(linker, turn) for turn in turns]  # each turn linked once
     named = [[link.entity for link in links] for links in linked]
     recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
     for index in range(len(turns) - 1, -1, -1):
@@ -63,6 +63,17 @@ def conversation_focus(
             entities = list(dict.fromkeys(subject + later))
             return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
     return Focus(recent, recent, [], asked=False)
+
+
+def _asked_about(linker: EntityLinker, turn: dict[str, Any]) -> list[Link]:
+    """What a turn names; of a user's turn, not what it names as an exception ("the object store besides
+    minio" is about the one the answer gives)."""
+    text = str(turn.get("content") or "")
+    links = linker.linked(text)
+    if turn.get("role") != "user":
+        return links
+    normalised = normalise(text)
+    return [link for link in links if not excluded_at(normalised, link.start)]
 
 
 def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], index: int) -> list[str]:

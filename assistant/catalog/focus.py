@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.catalog.conversation import MAX_TURNS, Focus, conversation_focus
@@ -30,7 +30,7 @@ from assistant.catalog.references import (
     within_question,
 )
 from assistant.catalog.vocabulary import PEOPLE_KINDS, Vocabulary
-from assistant.catalog.words import normalise, words
+from assistant.catalog.words import excluded_at, normalise, words
 
 # "What *else* does that team own?", "which *other* services...": leave out what was already discussed.
 BESIDES = frozenset(["else", "other", "others"])
@@ -57,10 +57,32 @@ def read_question(
     describes: Callable[[str, str], bool] = lambda entity, word: False,
 ) -> Reading:
     """`describes(entity, stem)`: whether the entity's record uses the word ("that model" -> a resource
-    described as "a language model")."""
-    links = linker.link(question)
-    own = [link for link in links if link.strength >= LINKED]
+    described as "a language model"). What the question names as an exception ("the object store *besides*
+    minio") is set aside, not asked about."""
     normalised = normalise(question)
+    links, exceptions = [], []
+    for link in linker.link(question):
+        if not excluded_at(normalised, link.start):
+            links.append(link)
+        elif link.strength >= LINKED:
+            exceptions.append(link.entity)
+    reading = _read(question, normalised, links, history, linker, graph, vocabulary, describes)
+    if not exceptions:
+        return reading
+    return replace(reading, discussed=tuple(dict.fromkeys([*reading.discussed, *exceptions])))
+
+
+def _read(
+    question: str,
+    normalised: str,
+    links: list[Link],
+    history: Sequence[Any],
+    linker: EntityLinker,
+    graph: CatalogGraph,
+    vocabulary: Vocabulary,
+    describes: Callable[[str, str], bool],
+) -> Reading:
+    own = [link for link in links if link.strength >= LINKED]
     references = [ref for ref in references_in(normalised, vocabulary) if not touches(ref, own)]
     if own:  # "which services that use X ...": "that" is a relative pronoun there
         references = [ref for ref in references if not (ref.demonstrative and not ref.noun)]

@@ -47,6 +47,16 @@ FILLER_WORDS = FUNCTION_WORDS | ENGLISH_STOP_WORDS
 PRO_FORMS = frozenset({"one", "ones"})
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _WORD = re.compile(r"[a-z0-9]+")
+# English's prepositions of exclusion: "the object store *besides* minio" asks for one that is not minio
+_EXCLUDING = re.compile(
+    r"(?<![a-z0-9])(?:besides|except(?: for)?|apart from|aside from|other than|excluding|not counting|instead of)"
+    r" (?:the )?$"
+)
+
+
+def excluded_at(normalised: str, start: int) -> bool:
+    """Whether the name that starts at `start` of a normalised question is named as an exception."""
+    return bool(_EXCLUDING.search(normalised[:start]))
 
 
 @cache
