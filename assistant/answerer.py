@@ -31,6 +31,7 @@ from assistant.errors import InvalidRequest, LLMError, QuestionTooLong
 from assistant.links import source_for
 from assistant.llm.base import GenerationOptions, LLMBackend
 from assistant.llm.registry import BackendRegistry
+from assistant.passages import quoted_passage
 from assistant.permissions import Reader, readable_catalog, readable_facts, readable_top
 from assistant.prompt_templates import ChatMessage, PromptTemplate
 from assistant.prompts import PromptLibrary, RenderedPrompt
@@ -225,6 +226,8 @@ class Answerer:
         citations = CitationCheck(len(sources))
         mode = template.catalog_answers if sources else "off"
         facts, lead = await asyncio.to_thread(self._lead, question, sources) if mode != "off" else ([], "")
+        if not lead and template.quote_passage and sources:  # what the sources say, in their own words
+            lead = await asyncio.to_thread(quoted_passage, self.retriever.kb.embedder, question.text, sources)
         if lead:  # the catalog's own answer, exactly, before any model text
             if backend.style == "completion":  # a base model adds to that paragraph, not a list it makes up
                 options = replace(options, stop=(*options.stop, "\n"))

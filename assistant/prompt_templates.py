@@ -51,6 +51,7 @@ class PromptTemplate:
     max_tokens: int | None = None
     stop: tuple[str, ...] = ()
     catalog_answers: str = "lead"
+    quote_passage: bool = False  # quote the sources' best sentence first when the catalog states no answer
     body: jinja2.Template = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
 
     def info(self) -> dict[str, Any]:
@@ -107,6 +108,10 @@ def load_template(file: Path, env: jinja2.Environment | None = None) -> PromptTe
     if catalog_answers not in CATALOG_ANSWER_MODES:
         line = next((n + 1 for n, row in enumerate(text.splitlines()) if row.startswith("catalog_answers")), 2)
         raise PromptError(f"{file}:{line}: catalog_answers must be one of {', '.join(CATALOG_ANSWER_MODES)}")
+    quote_passage = meta.get("quote_passage", False)
+    if not isinstance(quote_passage, bool):
+        line = next((n + 1 for n, row in enumerate(text.splitlines()) if row.startswith("quote_passage")), 2)
+        raise PromptError(f"{file}:{line}: quote_passage must be true or false")
     return PromptTemplate(
         name=str(meta["name"]),
         version=str(meta["version"]),
@@ -120,6 +125,7 @@ def load_template(file: Path, env: jinja2.Environment | None = None) -> PromptTe
         max_tokens=meta.get("max_tokens"),
         stop=tuple(str(s) for s in (stop if isinstance(stop, list) else [stop])),
         catalog_answers=catalog_answers,
+        quote_passage=quote_passage,
         body=template,
     )
 

@@ -69,6 +69,7 @@ def test_unknown_template_lists_the_known_ones():
         (GOOD.replace("{% endfor %}", ""), r"tiny\.md:\d+: template syntax error"),
         (GOOD.replace("{% block system %}Be brief.{% endblock %}", ""), r"needs blocks system"),
         (GOOD.replace("variables: [question, sources]", "variables: [question]"), r"'variables' lists"),
+        (GOOD.replace("version: 2\n", "version: 2\nquote_passage: sometimes\n"), r"tiny\.md:4: quote_passage must be"),
     ],
 )
 def test_broken_templates_are_refused_with_file_line_and_reason(tmp_path: Path, text: str, reason: str):
