@@ -133,3 +133,13 @@ def test_a_named_entitys_dependencies_are_what_it_uses_and_its_dependents_what_u
     for question in ("What are ollama's dependents?", "list the dependents of ollama"):
         [ask] = asks(question, ollama=OLLAMA)
         assert (ask.relation, ask.role, ask.direct) == (USES, OBJECT, True), question
+
+
+def test_an_adverb_between_the_question_word_and_the_verb_changes_nothing():
+    [ask] = asks("Who actually owns Ollama currently?", ollama=OLLAMA)
+    assert (ask.relation, ask.role, ask.direct, ask.complete) == (OWNS, OBJECT, True, True)
+    [ask] = asks("Which services really depend on billing-db?", billing_db="resource:default/billing-db")
+    assert (ask.relation, ask.direct, ask.wants) == (USES, True, {stem("services")})
+    # a verb there is no adverb: "what happens in X" does not ask what X contains
+    [ask] = asks("What happens in backchat?", backchat="system:default/backchat")
+    assert not ask.direct

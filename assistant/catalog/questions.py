@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from assistant.catalog.relations import BELONGS, OWNS, PROVIDES, USES, Edge
 from assistant.catalog.vocabulary import PEOPLE_KINDS, Vocabulary
-from assistant.catalog.words import FILLER_WORDS, stem
+from assistant.catalog.words import FILLER_WORDS, only_adverb, stem
 
 SUBJECT, OBJECT = "subject", "object"
 QUESTION_WORDS = frozenset({"who", "whom", "whose", "what", "which"})
@@ -185,7 +185,7 @@ def _other_end(
         stemmed = stem(word)
         if stemmed in vocabulary.kind_words:
             wants.add(stemmed)
-        elif word not in FILLER_WORDS:
+        elif word not in FILLER_WORDS and not only_adverb(word):
             # "which frontend talks to X": the noun "which" determines is what it asks for, even when the
             # catalog has no kind or type by that name ("what happens in X" has a verb there, not a noun)
             reached_question_word = index > 0 and left[index - 1] == "which"
@@ -205,7 +205,7 @@ def _without(text: str, mention: Mention) -> str:
 
 
 def _incidental(word: str, vocabulary: Vocabulary) -> bool:
-    return word in FILLER_WORDS or stem(word) in vocabulary.kind_words
+    return word in FILLER_WORDS or only_adverb(word) or stem(word) in vocabulary.kind_words
 
 
 def matching_edges(ask: RelationAsk, edges: list[Edge]) -> list[Edge]:

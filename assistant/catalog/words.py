@@ -54,6 +54,15 @@ _EXCLUDING = re.compile(
 )
 
 
+@cache
+def only_adverb(word: str) -> bool:
+    """Whether English uses the word only as an adverb ("actually", "currently"; lemminflect's lexicon): it
+    says how, not what, so between "who" and "owns" it stands as a function word does."""
+    from lemminflect import getAllLemmas
+
+    return set(getAllLemmas(word)) == {"ADV"}
+
+
 def excluded_at(normalised: str, start: int) -> bool:
     """Whether the name that starts at `start` of a normalised question is named as an exception."""
     return bool(_EXCLUDING.search(normalised[:start]))
