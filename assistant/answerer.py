@@ -226,19 +226,25 @@ class Answerer:
         citations = CitationCheck(len(sources))
         mode = template.catalog_answers if sources else "off"
         facts, lead = await asyncio.to_thread(self._lead, question, sources) if mode != "off" else ([], "")
-        if not lead and template.quote_passage and sources:  # what the sources say, in their own words
-            lead = await asyncio.to_thread(quoted_passage, self.retriever.kb.embedder, question.text, sources)
+        quoted = ""  # what the sources say in their own words; shown once the backend answers
+        if not lead and template.quote_passage and sources:
+            quoted = await asyncio.to_thread(quoted_passage, self.retriever.kb.embedder, question.text, sources)
+        if (lead or quoted) and backend.style == "completion":  # a base model adds to that paragraph
+            options = replace(options, stop=(*options.stop, "\n"))  # not a list it makes up
         if lead:  # the catalog's own answer, exactly, before any model text
-            if backend.style == "completion":  # a base model adds to that paragraph, not a list it makes up
-                options = replace(options, stop=(*options.stop, "\n"))
             first_token_ms = (time.perf_counter() - started) * 1000
             pieces.append(citations.feed(lead) + citations.finish())
             yield TokenEvent(pieces[-1])
         try:  # a prompt that cannot fit the window fails like the backend would
             if not (mode == "only" and facts):
-                rendered, context = await self.fit(question, template, sources, options, lead)
-                separator = "\n\n" if lead and backend.style == "chat" else ""
+                rendered, context = await self.fit(question, template, sources, options, lead or quoted)
+                separator = "\n\n" if (lead or quoted) and backend.style == "chat" else ""
                 async for piece in backend.stream(rendered, model, options):
+                    if quoted:  # held until now: a backend that is down fails the question as before
+                        first_token_ms = (time.perf_counter() - started) * 1000
+                        pieces.append(citations.feed(quoted) + citations.finish())
+                        quoted = ""
+                        yield TokenEvent(pieces[-1])
                     shown = citations.feed(piece)
                     if not shown:
                         continue
@@ -247,6 +253,10 @@ class Answerer:
                     shown, separator = separator + shown, ""
                     pieces.append(shown)
                     yield TokenEvent(shown)
+                if quoted:  # the backend answered, with nothing to add
+                    first_token_ms = (time.perf_counter() - started) * 1000
+                    pieces.append(citations.feed(quoted) + citations.finish())
+                    yield TokenEvent(pieces[-1])
                 if tail := citations.finish():
                     pieces.append(tail)
                     yield TokenEvent(tail)

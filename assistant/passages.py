@@ -28,8 +28,8 @@ _MARKUP = re.compile(r"^\s*(?:#+|[-*+>]|\d+[.)]|\|)\s*|\s*\|\s*$")
 
 
 def sentences(text: str) -> list[str]:
-    """The statements of a chunk: its paragraphs (wrapped lines joined, list and heading marks dropped),
-    split at sentence ends."""
+    """The statements of a page's chunk: its paragraphs (wrapped lines joined, list and heading marks
+    dropped), split at sentence ends."""
     paragraphs: list[list[str]] = [[]]
     for line in text.splitlines():
         starts_block = not line.strip() or _MARKUP.match(line) is not None or line.lstrip().startswith("```")
@@ -48,7 +48,7 @@ def sentences(text: str) -> list[str]:
 
 def _statements(source: Source) -> str:
     """A page chunk's text without its first line, the trail (site › page › section) ingest puts there."""
-    return source.snippet.split("\n", 1)[-1] if source.page else source.snippet
+    return source.snippet.split("\n", 1)[-1]
 
 
 def _stems(text: str) -> set[str]:
@@ -59,11 +59,13 @@ def quoted_passage(embedder: Embedder, question: str, sources: Sequence[Source])
     """`From [n]: "sentence"` for the sentence of the first sources that best answers the question, or "".
 
     A sentence's words count for what the question asks beyond the source's own name: every sentence of
-    a page about Loki may say "Loki". A second sentence of the same source is quoted when it holds asked
-    words the first does not ("what domain is it on and what protects it?")."""
+    a page about Loki may say "Loki", and one that holds none of the other asked words is not quoted. A
+    second sentence of the same source is quoted when it holds asked words the first does not ("what domain
+    is it on and what protects it?")."""
     candidates = [
         (number, sentence, _stems(sentence))
         for number, source in enumerate(sources[:SOURCES_READ], 1)
+        if source.page  # a record is a few short fields a model reads well; pages are where details get lost
         for sentence in dict.fromkeys(sentences(_statements(source)))
     ][:MAX_SENTENCES]
     asked = _stems(question)
@@ -75,7 +77,8 @@ def quoted_passage(embedder: Embedder, question: str, sources: Sequence[Source])
     scored = []
     for n, (number, _, held) in enumerate(candidates):
         wanted = (asked - names[number - 1]) or asked
-        scored.append((fused(similarity[n], len(held & wanted) / len(wanted)), n))
+        if held & wanted:  # a sentence that holds nothing asked beyond the name does not answer
+            scored.append((fused(similarity[n], len(held & wanted) / len(wanted)), n))
     scored.sort(reverse=True)
     ranked = [n for _, n in scored if similarity[n] >= MIN_SIMILARITY]
     if not ranked:

@@ -13,6 +13,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from assistant.app import create_app
+from assistant.prompt_templates import load_template
 from assistant.prompts import PromptLibrary
 from assistant.settings import PROJECT_ROOT
 from tests.conftest import BIN, make_settings
@@ -182,12 +183,17 @@ async def test_running_app_picks_up_an_edited_template_and_stamps_answers(fixtur
         body = {"question": "Who owns ollama?", "prompt": "catalog-qa", "stream": False}
         before = (await client.post("/api/chat", json=body)).json()["prompt"]
         file = folder / "catalog-qa.md"
-        file.write_text(file.read_text().replace("version: 3", "version: 3.1").replace("Be brief", "Be very brief"))
+        version = before["version"]
+        edited = file.read_text().replace(f"version: {version}\n", f"version: {version}.1\n", 1)
+        file.write_text(edited.replace("Be brief", "Be very brief"))
         _bump_mtime(file)
         time.sleep(1.1)  # the library looks at the folder at most once a second
         after = (await client.post("/api/chat", json=body)).json()["prompt"]
     assert before["name"] == after["name"] == "catalog-qa"
-    assert (before["version"], after["version"]) == ("3", "3.1")
+    assert (
+        after["version"] == f"{before['version']}.1"
+        and before["version"] == load_template(PROMPTS / "catalog-qa.md").version
+    )
     assert before["hash"] != after["hash"]
 
 
