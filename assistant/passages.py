@@ -73,22 +73,22 @@ def quoted_passage(embedder: Embedder, question: str, sources: Sequence[Source])
         return ""
     vectors = np.asarray(embedder.embed_documents([sentence for _, sentence, _ in candidates]), dtype=np.float32)
     similarity = (vectors @ np.asarray(embedder.embed_query(question), dtype=np.float32)).tolist()
-    names = [_stems(f"{source.title} {source.entity.split('/')[-1]}") for source in sources[:SOURCES_READ]]
+    # what each source is asked beyond its own name
+    wanted = [(asked - _stems(f"{s.title} {s.entity.split('/')[-1]}")) or asked for s in sources[:SOURCES_READ]]
     scored = []
     for n, (number, _, held) in enumerate(candidates):
-        wanted = (asked - names[number - 1]) or asked
-        if held & wanted:  # a sentence that holds nothing asked beyond the name does not answer
-            scored.append((fused(similarity[n], len(held & wanted) / len(wanted)), n))
+        beyond = wanted[number - 1]
+        if held & beyond:  # a sentence that holds nothing asked beyond the name does not answer
+            scored.append((fused(similarity[n], len(held & beyond) / len(beyond)), n))
     scored.sort(reverse=True)
     ranked = [n for _, n in scored if similarity[n] >= MIN_SIMILARITY]
     if not ranked:
         return ""
     number, first, first_held = candidates[ranked[0]]
     quoted = [first]
-    wanted = (asked - names[number - 1]) or asked
     for n in ranked[1:]:
         other_number, sentence, held = candidates[n]
-        if other_number == number and (held & wanted) - first_held:
+        if other_number == number and (held & wanted[number - 1]) - first_held:
             quoted.append(sentence)
             break
     return f"From [{number}]: " + " ".join(f'"{sentence}"' for sentence in quoted)

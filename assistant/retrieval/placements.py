@@ -68,12 +68,16 @@ def placements_for(
 def unexplained_words(reading: Reading) -> str:
     """The question's content words that no link spans: what it asks about the entities it names ("roll
     out a new image" in "how do I roll out a new image of it?"). Empty when the names are all it says."""
-    spans = [(link.start, link.end) for link in reading.links if link.strength >= LINKED]
+    linked = [link for link in reading.links if link.strength >= LINKED]
     return " ".join(
         word.text
         for word in words(reading.asked)
-        if not word.function and not any(start <= word.start and word.end <= end for start, end in spans)
+        if not word.function and not any(_spans(link, word) for link in linked)
     )
+
+
+def _spans(link: Link, word: Word) -> bool:
+    return link.start <= word.start and word.end <= link.end
 
 
 def _place(
@@ -90,5 +94,5 @@ def _share(link: Link, content: list[Word], kind_words: set[str]) -> float:
     decide."""
     if not content:
         return 1.0
-    explained = [w for w in content if (link.start <= w.start and w.end <= link.end) or w.stem in kind_words]
+    explained = [w for w in content if _spans(link, w) or w.stem in kind_words]
     return len(explained) / len(content)
