@@ -25,7 +25,8 @@ from assistant.answerer import (
     SourcesEvent,
     TokenEvent,
 )
-from assistant.knowledge import LAST_INGEST_FILE, KnowledgeBase
+from assistant.ingest_report import LAST_INGEST_FILE
+from assistant.knowledge import KnowledgeBase
 from assistant.llm.registry import BackendRegistry
 from assistant.permissions import Reader
 from assistant.web.openapi import (

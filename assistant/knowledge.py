@@ -11,7 +11,6 @@ import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -21,6 +20,7 @@ import numpy as np
 from assistant.documents import ENTITY, Document, Hit
 from assistant.embeddings import Embedder
 from assistant.errors import KnowledgeBaseError
+from assistant.ingest_report import IngestReport
 from assistant.settings import Settings
 from assistant.sync_plan import Stored, plan_sync
 
@@ -29,31 +29,6 @@ log = logging.getLogger(__name__)
 _PAGE = 1000  # ids fetched per `get` call when listing what a source has stored
 # Chunks per Chroma write: its cost per chunk falls by about a third from 256 to 2048 a call.
 WRITE_BATCH = 2048
-LAST_INGEST_FILE = "last-ingest.json"  # in the data dir: the report of the latest ingest, for /api/status
-
-
-@dataclass
-class IngestReport:
-    """What one sync did, in documents (chunks) of one source."""
-
-    source: str
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    kept: int = 0  # gone from the source, but kept because the part that held them failed to read
-    skipped: int = 0
-    chunks_embedded: int = 0
-    seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
-    failed: bool = False  # the source could not be read; its stored documents were left as they were
-    failed_units: list[dict[str, Any]] = field(default_factory=list)  # parts that kept their old documents
-    warnings: list[dict[str, Any]] = field(default_factory=list)
-    entities_by_kind: dict[str, int] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        # Not dataclasses.asdict: it deep-copies every warning, and a big catalog can have tens of thousands.
-        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 def open_chroma(data_dir: Path, chroma_url: str | None) -> Any:

@@ -18,7 +18,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, g
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from assistant.knowledge import LAST_INGEST_FILE
+from assistant.ingest_report import LAST_INGEST_FILE
 
 log = logging.getLogger(__name__)
 

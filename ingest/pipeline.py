@@ -20,7 +20,8 @@ from typing import Any
 from filelock import FileLock, Timeout
 
 from assistant.documents import ENTITY, Document
-from assistant.knowledge import IngestReport, KnowledgeBase
+from assistant.ingest_report import IngestReport
+from assistant.knowledge import KnowledgeBase
 from ingest.problems import NO_DOCS, Problems
 from ingest.references import dangling_references
 from ingest.sources.base import Source, SourceError

@@ -10,7 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from assistant.knowledge import LAST_INGEST_FILE, KnowledgeBase
+from assistant.ingest_report import LAST_INGEST_FILE
+from assistant.knowledge import KnowledgeBase
 from assistant.settings import Settings
 from ingest.pipeline import FAILED, IngestRun, run_ingest
 from ingest.sources.base import Source
