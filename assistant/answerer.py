@@ -231,20 +231,24 @@ class Answerer:
             quoted = await asyncio.to_thread(quoted_passage, self.retriever.kb.embedder, question.text, sources)
         if (lead or quoted) and backend.style == "completion":  # a base model adds to that paragraph
             options = replace(options, stop=(*options.stop, "\n"))  # not a list it makes up
-        if lead:  # the catalog's own answer, exactly, before any model text
+
+        def shown_whole(text: str) -> TokenEvent:
+            """A paragraph of the catalog's or the sources' own words, shown whole, its citations checked."""
+            nonlocal first_token_ms
             first_token_ms = (time.perf_counter() - started) * 1000
-            pieces.append(citations.feed(lead) + citations.finish())
-            yield TokenEvent(pieces[-1])
+            pieces.append(citations.feed(text) + citations.finish())
+            return TokenEvent(pieces[-1])
+
+        if lead:  # the catalog's own answer, exactly, before any model text
+            yield shown_whole(lead)
         try:  # a prompt that cannot fit the window fails like the backend would
             if not (mode == "only" and facts):
                 rendered, context = await self.fit(question, template, sources, options, lead or quoted)
                 separator = "\n\n" if (lead or quoted) and backend.style == "chat" else ""
                 async for piece in backend.stream(rendered, model, options):
                     if quoted:  # held until now: a backend that is down fails the question as before
-                        first_token_ms = (time.perf_counter() - started) * 1000
-                        pieces.append(citations.feed(quoted) + citations.finish())
+                        yield shown_whole(quoted)
                         quoted = ""
-                        yield TokenEvent(pieces[-1])
                     shown = citations.feed(piece)
                     if not shown:
                         continue
@@ -254,9 +258,7 @@ class Answerer:
                     pieces.append(shown)
                     yield TokenEvent(shown)
                 if quoted:  # the backend answered, with nothing to add
-                    first_token_ms = (time.perf_counter() - started) * 1000
-                    pieces.append(citations.feed(quoted) + citations.finish())
-                    yield TokenEvent(pieces[-1])
+                    yield shown_whole(quoted)
                 if tail := citations.finish():
                     pieces.append(tail)
                     yield TokenEvent(tail)
