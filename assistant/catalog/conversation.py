@@ -18,6 +18,8 @@ from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import excluded_at, normalise
 
 MAX_TURNS = 6
+# English's coordinators and articles: what stands between the names of a list ("A, the B and C")
+LIST_JOINERS = frozenset(["and", "or", "nor", "the", "a", "an", "also"])
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,8 @@ def conversation_focus(
             newest = [entity for entity in recent if entity not in subject] + subject
             # "the first one": of the names the user wrote together, or else of those the answer listed
             lists = [_in_order(links) for links in linked[index:]]
-            listed = [[group for group in names if not set(group) & set(subject)] for names in lists[1:]]
+            answers = zip(linked[index + 1 :], turns[index + 1 :], strict=True)
+            listed = [_answer_list(links, turn, subject) for links, turn in answers]
             in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
             entities = list(dict.fromkeys(subject + later))
             return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
@@ -80,7 +83,7 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
     """What the user's turn at `index` asked about. A turn that names nothing in full ("do we have an email
     service in the catalog?" matches `catalog-crd` by one word) is settled by the answer after it: when that
     answer names in full none of what the turn matched, the first name it gives is the subject."""
-    asked = [link.entity for link in linked[index]]
+    asked = _meant(linked[index])
     answer = index + 1 < len(turns) and turns[index + 1].get("role") == "assistant"
     if not answer or any(link.how == NAMED for link in linked[index]):
         return asked
@@ -88,6 +91,19 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
     if not named or {link.entity for link in named} & set(asked):
         return asked
     return _in_order(named)[0]
+
+
+def _meant(links: list[Link]) -> list[str]:
+    """The entities a user's turn asks about: of those one name may mean, the ones it fits best ("the
+    petstore *component*" is not about the petstore API, though it shares the name)."""
+    groups: list[list[Link]] = []
+    for link in sorted(links, key=lambda link: link.start):
+        if groups and link.start < max(other.end for other in groups[-1]):
+            groups[-1].append(link)
+        else:
+            groups.append([link])
+    best = {link.entity for group in groups for link in group if link.strength == max(o.strength for o in group)}
+    return [link.entity for link in links if link.entity in best]
 
 
 def _answered(
@@ -109,10 +125,37 @@ def _answered(
 def _in_order(links: list[Link]) -> list[list[str]]:
     """The names a turn writes, in order, each with the entities it links to (an API and the component
     that provides it often share one name)."""
-    groups: list[tuple[int, list[str]]] = []  # (end of the name, its entities)
+    return [entities for _, _, entities in _spans(links)]
+
+
+def _spans(links: list[Link]) -> list[tuple[int, int, list[str]]]:
+    """The names a turn writes, in order: where each stands, and the entities it links to."""
+    groups: list[tuple[int, int, list[str]]] = []
     for link in sorted(links, key=lambda link: link.start):
-        if groups and link.start < groups[-1][0]:
-            groups[-1][1].append(link.entity)
+        if groups and link.start < groups[-1][1]:
+            groups[-1][2].append(link.entity)
         else:
-            groups.append((link.end, [link.entity]))
-    return [list(dict.fromkeys(entities)) for _, entities in groups]
+            groups.append((link.start, link.end, [link.entity]))
+    return [(start, end, list(dict.fromkeys(entities))) for start, end, entities in groups]
+
+
+def _answer_list(links: list[Link], turn: dict[str, Any], subject: list[str]) -> list[list[str]]:
+    """What "the third one" counts over in an answer: the longest run of names it writes one after another
+    ("it provides the petstore, streetlights and hello-world APIs"), less the subject's own entities where
+    a name means the subject as well (the petstore API shares the component's name). An answer that lists
+    nothing is read name by name, leaving out the names that mean the subject ("petstore is owned by X")."""
+    text = normalise(str(turn.get("content") or ""))
+    runs: list[list[list[str]]] = []
+    last_end = None
+    for start, end, entities in _spans(links):
+        between = text[last_end:start].split() if last_end is not None else None
+        if between is not None and all(word in LIST_JOINERS for word in between):
+            runs[-1].append(entities)
+        else:
+            runs.append([entities])
+        last_end = end
+    longest = max(runs, key=len, default=[])
+    if len(longest) > 1:
+        others = [[entity for entity in group if entity not in subject] for group in longest]
+        return [group for group in others if group]
+    return [group for group in _in_order(links) if not set(group) & set(subject)]
