@@ -237,12 +237,16 @@ def _fitting(
     graph: CatalogGraph,
     vocabulary: Vocabulary,
 ) -> str:
-    """The first candidate the question's relation holds for ("which components provide it?" means the
-    API, not the team the last answer also named); the first one when none does."""
+    """The first candidate the question's relation holds for, with an other end of the kind it asks for
+    ("which components provide it?" means the API, not the team the last answer also named; "which
+    department is it under?" the team, not the component it owns); the first one when none does."""
     for entity in candidates:
         here = [*mentions, Mention(entity, reference.start, reference.end)]
         for ask in asked_relations(normalised, here, vocabulary):
-            if ask.entity == entity and ask.direct and matching_edges(ask, graph.edges.get(entity, [])):
+            if ask.entity != entity or not ask.direct:
+                continue
+            ends = [edge.other(entity) for edge in matching_edges(ask, graph.edges.get(entity, []))]
+            if any(ask.fits(vocabulary.entity_words.get(end, set())) for end in ends):
                 return entity
     return candidates[0]
 

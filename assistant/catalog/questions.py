@@ -78,7 +78,7 @@ PHRASES: tuple[Phrase, ...] = (
     Phrase(r"(?:child(?:ren)?|child groups?|sub ?groups?)(?: of)?", BELONGS, OBJECT, OBJECT, noun=True),
     Phrase(r"as (?:an? |its )?(?:child(?: group)?|sub ?group)", BELONGS, SUBJECT, SUBJECT),  # "has X as a child"
     Phrase(r"as (?:an? |its )?parent(?: group)?", BELONGS, OBJECT, OBJECT),
-    Phrase(r"belong(?:s|ing)? to|in|inside|within", BELONGS, OBJECT, SUBJECT),
+    Phrase(r"belong(?:s|ing)? to|in|inside|within|under", BELONGS, OBJECT, SUBJECT),
 )
 _PATTERNS = [(re.compile(rf"(?<![a-z0-9])(?:{phrase.words})(?![a-z0-9])"), phrase) for phrase in PHRASES]
 
