@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import IN_THE_QUESTION, Link
+from assistant.catalog.relations import BELONGS, OWNS, PROVIDES, Edge
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import PRO_FORMS, words
 
@@ -122,5 +123,16 @@ def within_question(
 
 
 def neighbours_of_kind(graph: CatalogGraph, vocabulary: Vocabulary, entity: str, noun: str) -> list[str]:
-    """The entity's neighbours a kind or type word (its stem) fits, in ref order: "its *API*"."""
-    return [other for other in sorted(graph.neighbours(entity)) if noun in vocabulary.entity_words.get(other, set())]
+    """The entity's neighbours a kind or type word (its stem) fits: "its *API*". What it has (provides,
+    owns, contains) comes before what it uses or belongs to, as the possessive says: a component's API is
+    the one it provides, not one it calls. Then in ref order."""
+    had = {edge.other(entity) for edge in graph.edges.get(entity, []) if _has(edge, entity)}
+    fitting = [other for other in graph.neighbours(entity) if noun in vocabulary.entity_words.get(other, set())]
+    return sorted(fitting, key=lambda other: (other not in had, other))
+
+
+def _has(edge: Edge, entity: str) -> bool:
+    """Whether the edge gives the entity the other end as its own: it provides or owns it, or contains it."""
+    if edge.relation in (PROVIDES, OWNS):
+        return edge.subject == entity
+    return edge.relation == BELONGS and edge.object == entity
