@@ -266,3 +266,69 @@ def test_a_name_given_as_an_exception_is_set_aside_not_asked_about():
         ("assistant", "The Route Planner, which plans courier routes [1]."),
     )
     assert referents("who owns it?", history) == ["component:default/route-planner"]
+
+
+def with_relations(metadata: dict, *relations: str) -> dict:
+    """An entity with several relations of one field, as `entity()` gives one a field."""
+    return {**metadata, "relations": [*metadata["relations"], *relations]}
+
+
+DISPATCH = build(
+    [
+        entity("system", "routing", None, "Routing"),
+        entity("group", "operations", "department", "Operations"),
+        entity("group", "dispatch-team", "team", "Dispatch Team", parent="group:default/operations"),
+        with_relations(
+            entity("component", "courier-hub", "service", owner="group:default/dispatch-team"),
+            "system:system:default/routing",
+            "providesApis:api:default/courier-hub",
+            "providesApis:api:default/tracking-events",
+            "providesApis:api:default/rate-quotes",
+            "consumesApis:api:default/address-lookup",
+        ),
+        entity("api", "courier-hub", "openapi", owner="group:default/dispatch-team"),
+        entity("api", "tracking-events", "asyncapi", owner="group:default/dispatch-team"),
+        entity("api", "rate-quotes", "openapi", owner="group:default/operations"),
+        entity("api", "address-lookup", "openapi"),
+        with_relations(
+            entity("component", "label-printer", "service"),
+            "consumesApis:api:default/address-lookup",
+            "providesApis:api:default/print-jobs",
+        ),
+        entity("api", "print-jobs", "openapi"),
+    ]
+)
+
+
+def dispatch_referents(question: str, history: list[dict[str, str]]) -> list[str]:
+    graph, vocabulary, linker = DISPATCH
+    reading = read_question(question, history, linker, graph, vocabulary)
+    return [link.entity for link in reading.links if link.strength >= LINKED]
+
+
+def test_an_ordinal_counts_over_the_list_the_answer_wrote_even_when_a_name_is_also_the_subjects():
+    # the first API shares the component's name: it is still the first of the three listed
+    history = turns(
+        ("user", "What does the courier-hub component provide?"),
+        ("assistant", "It provides the courier-hub, tracking-events and rate-quotes APIs [1]."),
+    )
+    assert dispatch_referents("who owns the first one?", history) == ["api:default/courier-hub"]
+    assert dispatch_referents("who owns the third one?", history) == ["api:default/rate-quotes"]
+    # the subject of the answer's sentence is not one of its list
+    stated = turns(
+        ("user", "What does the courier-hub component provide?"),
+        ("assistant", "courier-hub provides tracking-events and rate-quotes [1]."),
+    )
+    assert dispatch_referents("who owns the first one?", stated) == ["api:default/tracking-events"]
+
+
+def test_a_pronoun_means_the_one_whose_relation_reaches_the_kind_asked_for():
+    # the component the answer gave is in a system, but only the team is under a department
+    history = turns(("user", "what does the dispatch team own"), ("assistant", "Dispatch Team owns courier-hub [1]."))
+    assert dispatch_referents("which department is it under?", history) == ["group:default/dispatch-team"]
+    assert dispatch_referents("which system is it in?", history) == ["component:default/courier-hub"]
+
+
+def test_its_api_is_one_the_subject_provides_rather_than_one_it_calls():
+    history = turns(("user", "Tell me about the label-printer component"), ("assistant", "It prints labels [1]."))
+    assert dispatch_referents("who owns its API?", history) == ["api:default/print-jobs"]
