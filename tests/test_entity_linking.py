@@ -95,6 +95,22 @@ def test_misspelled_names_are_linked(linker: EntityLinker):
     assert link.entity == "component:default/nimbus-datastore" and link.strength >= LINKED
 
 
+def test_one_wrong_or_swapped_letter_in_a_short_word_is_still_near(linker: EntityLinker):
+    *_, short = build([entity("component", "ledger", "service"), entity("component", "router")])
+    for typed in ("ledgar", "ldeger"):  # a wrong letter, two swapped: one slip each
+        link = strongest(short, f"what does the {typed} service do?")
+        assert link.entity == "component:default/ledger" and link.strength >= LINKED, typed
+    assert all(link.entity != "component:default/ledger" for link in short.link("what does the lender do?"))
+
+
+def test_two_words_of_a_name_written_as_one(linker: EntityLinker):
+    *_, vaults = build(
+        [entity("component", "orders-key-vault", "module"), entity("component", "orders-api-gateway", "module")]
+    )
+    link = strongest(vaults, "who owns the orders keyvault?")
+    assert link.entity == "component:default/orders-key-vault" and link.strength >= LINKED
+
+
 def test_acronyms_of_long_names(linker: EntityLinker):
     link = strongest(linker, "how do I restart tgwu?")
     assert link.entity == "component:default/text-generation-web-ui" and link.how == "linked by acronym"

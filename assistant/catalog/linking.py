@@ -29,13 +29,14 @@ from dataclasses import dataclass, replace
 from functools import cached_property
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
 
 from assistant.catalog.questions import relation_spans
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import PRO_FORMS, Word, normalise, stem, words
 
 LINKED = 0.5
-FUZZY_CUTOFF = 85  # rapidfuzz ratio: one wrong, missing or swapped letter in a word of six or more
+FUZZY_CUTOFF = 85  # rapidfuzz ratio: two slips in a word of a dozen letters; one slip is always near
 MIN_FUZZY_CHARS = 5
 MIN_REPORTED = 0.2
 ACRONYM_STRENGTH = 0.9  # an acronym is nearly a name, but short letter runs collide more often
@@ -174,19 +175,33 @@ class EntityLinker:
         ]
         return not rivals
 
+    def _near_spellings(self, text: str) -> dict[str, float]:
+        """Name words the question word may be a misspelling of, each with how sure (0-1): one wrong,
+        missing, extra or swapped letter (optimal string alignment), or a close enough match of a longer
+        word with more slips (rapidfuzz ratio)."""
+        near: dict[str, float] = {}
+        for spelled, score, _ in process.extract(
+            text, self._spelled, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
+        ):
+            near[spelled] = score / 100
+        for spelled, _, _ in process.extract(text, self._spelled, scorer=OSA.distance, score_cutoff=1, limit=3):
+            sureness = 1 - 1 / max(len(text), len(spelled))
+            near[spelled] = max(near.get(spelled, 0.0), sureness)
+        return near
+
     def _candidate_parts(self, free: list[Word]) -> list[tuple[Word, str, float]]:
         """(question word, name part it matches, how sure): exact stems, two words written as one
-        (`web ui` / `webui`), and near spellings of longer words."""
+        (`web ui` / `webui`, either way round), and near spellings of longer words."""
         vocabulary = self.vocabulary
         candidates = []
         for word in free:
             if word.stem in vocabulary.by_part:
                 candidates.append((word, word.stem, 1.0))
+            elif word.text in vocabulary.compounds:  # "keyvault" for `key-vault`
+                candidates += [(word, part, 1.0) for part in sorted(vocabulary.compounds[word.text])]
             elif len(word.text) >= MIN_FUZZY_CHARS:
-                for spelled, score, _ in process.extract(
-                    word.text, self._spelled, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=3
-                ):
-                    candidates.append((word, vocabulary.spelled[spelled], score / 100))
+                for spelled, sureness in self._near_spellings(word.text).items():
+                    candidates.append((word, vocabulary.spelled[spelled], sureness))
         for first, second in itertools.pairwise(free):
             joined = stem(first.text + second.text)
             if joined in vocabulary.by_part:

@@ -7,6 +7,7 @@ every name starts with `acme-`, "acme" tells nothing about which entity is meant
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ class Vocabulary:
     joined: dict[str, set[str]] = field(default_factory=dict)  # "queueproxy" -> refs named `queue-proxy`
     parts: dict[str, list[str]] = field(default_factory=dict)  # ref -> stems of its name and title words
     splits: dict[str, list[str]] = field(default_factory=dict)  # "zookeep" -> ["zoo", "keeper"] (CamelCase)
+    # two neighbouring words of a name written as one: "keyvault" -> the stems of `key-vault`
+    compounds: dict[str, set[str]] = field(default_factory=dict)
     by_part: dict[str, set[str]] = field(default_factory=dict)  # stem -> refs whose names hold it
     spelled: dict[str, str] = field(default_factory=dict)  # a name word as written -> its stem
     weight: dict[str, float] = field(default_factory=dict)  # stem -> idf among names
@@ -83,6 +86,9 @@ class Vocabulary:
             for joined, pieces in camel_splits(name, title).items():
                 vocabulary.splits[stem(joined)] = [s for s in dict.fromkeys(map(stem, pieces)) if s not in own_words]
             whole = {stem(word) for label in (name, title) for word in normalise(label).split()}
+            for label in (name, title):
+                for first, second in itertools.pairwise(normalise(label).split()):
+                    vocabulary.compounds.setdefault(first + second, set()).update((stem(first), stem(second)))
             vocabulary.parts[ref] = [s for s in stems if s in whole]
             frequency.update(stems)
             for part in stems:
