@@ -71,6 +71,13 @@ def test_a_question_is_complete_when_nothing_but_the_relation_and_entity_is_aske
     assert ask.direct and not ask.complete
 
 
+def test_a_second_relation_asked_of_the_same_entity_is_not_something_else_asked():
+    [ask] = asks("ollama owner and dependencies", ollama=OLLAMA)
+    assert ask.relation == OWNS and ask.complete
+    [ask] = asks("ollama owner and release notes", ollama=OLLAMA)
+    assert ask.relation == OWNS and not ask.complete
+
+
 def test_who_asks_for_people_and_teams():
     [ask] = asks("Who is in the platform team?", platform_team="group:default/platform-team")
     assert (ask.relation, ask.role) == (BELONGS, OBJECT)

@@ -117,6 +117,8 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
     if not mentions:
         return []
     phrases = _phrases(question)
+    # "X's owner and dependencies": another relation asked of it is not something else asked
+    unsaid = _blanked(question, [(start, end) for start, end, _ in phrases])
     asks = []
     for mention in mentions:
         around = [p for p in phrases if p[1] <= mention.start or p[0] >= mention.end]
@@ -129,8 +131,8 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
             follows = end <= mention.start
             role = phrase.after if follows else phrase.before
             asked_role = OBJECT if role == SUBJECT else SUBJECT
-            between = question[end : mention.start] if follows else question[mention.end : start]
-            rest = f"{between} {question[max(mention.end, end) :]}"
+            between = unsaid[end : mention.start] if follows else unsaid[mention.end : start]
+            rest = f"{between} {unsaid[max(mention.end, end) :]}"
             complete = all(_incidental(word, vocabulary) for word in rest.split())
             people = not complete or vocabulary.people_can(phrase.relation, asked_role)
             direct, wants = _other_end(question, start, end, phrase, mention, vocabulary, people)
@@ -195,6 +197,13 @@ def _other_end(
         wants |= {stem(w) for w in after if stem(w) in vocabulary.kind_words}
         return True, frozenset(wants)
     return reached_question_word, frozenset(wants)
+
+
+def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the spans blanked, each character kept in its place."""
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
 
 
 def _without(text: str, mention: Mention) -> str:
