@@ -332,3 +332,29 @@ def test_a_pronoun_means_the_one_whose_relation_reaches_the_kind_asked_for():
 def test_its_api_is_one_the_subject_provides_rather_than_one_it_calls():
     history = turns(("user", "Tell me about the label-printer component"), ("assistant", "It prints labels [1]."))
     assert dispatch_referents("who owns its API?", history) == ["api:default/print-jobs"]
+
+
+PORTALS = build(
+    [
+        entity("component", "tracking-portal", "website", "Tracking Portal", owner="group:default/tracking-team"),
+        entity("component", "billing-portal", "website", "Billing Portal", owner="group:default/billing-team"),
+        entity("api", "billing-api", "openapi", "Billing API"),
+        entity("group", "tracking-team", "team", "Tracking Team"),
+        entity("group", "billing-team", "team", "Billing Team"),
+    ]
+)
+
+
+def test_the_x_one_is_the_name_asked_about_with_x_in_place_of_one_of_its_words():
+    graph, vocabulary, linker = PORTALS
+    history = turns(("user", "Who owns the tracking portal?"), ("assistant", "The tracking team [1]."))
+    reading = read_question("what about the billing one?", history, linker, graph, vocabulary)
+    assert [fact.sentence() for fact in catalog_facts(graph, vocabulary, reading, reading.asked)] == [
+        "component:default/billing-portal is owned by group:default/billing-team."
+    ]
+    # no name is made of it: the question stays as it was
+    for question in ("what about the second one?", "what about the new one?"):
+        reading = read_question(question, history, linker, graph, vocabulary)
+        assert "billing" not in reading.query and "component:default/billing-portal" not in [
+            link.entity for link in reading.links
+        ], question

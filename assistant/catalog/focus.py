@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from assistant.catalog.conversation import MAX_TURNS, Focus, conversation_focus
-from assistant.catalog.ellipsis import carried_question
+from assistant.catalog.ellipsis import carried_question, with_pro_form_named
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import FROM_CONVERSATION, LINKED, ONE_OF, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
@@ -60,6 +60,10 @@ def read_question(
     described as "a language model"). What the question names as an exception ("the object store *besides*
     minio") is set aside, not asked about."""
     normalised = normalise(question)
+    turns = [turn for turn in history if isinstance(turn, dict)][-MAX_TURNS:]
+    written_out = with_pro_form_named(normalised, turns, linker)
+    if written_out is not None:  # "what about the azure one?": the name "one" stands for, written out
+        question = normalised = written_out
     links, exceptions = [], []
     for link in linker.link(question):
         if not excluded_at(normalised, link.start):
