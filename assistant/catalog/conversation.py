@@ -96,12 +96,7 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
 def _meant(links: list[Link]) -> list[str]:
     """The entities a user's turn asks about: of those one name may mean, the ones it fits best ("the
     petstore *component*" is not about the petstore API, though it shares the name)."""
-    groups: list[list[Link]] = []
-    for link in sorted(links, key=lambda link: link.start):
-        if groups and link.start < max(other.end for other in groups[-1]):
-            groups[-1].append(link)
-        else:
-            groups.append([link])
+    groups = _names(links)
     best = {link.entity for group in groups for link in group if link.strength == max(o.strength for o in group)}
     return [link.entity for link in links if link.entity in best]
 
@@ -128,15 +123,23 @@ def _in_order(links: list[Link]) -> list[list[str]]:
     return [entities for _, _, entities in _spans(links)]
 
 
+def _names(links: list[Link]) -> list[list[Link]]:
+    """The links of a turn grouped by the name they stand on, in the order the names are written: a link
+    that starts inside a name's first link is another entity that name may mean."""
+    groups: list[list[Link]] = []
+    for link in sorted(links, key=lambda link: link.start):
+        if groups and link.start < groups[-1][0].end:
+            groups[-1].append(link)
+        else:
+            groups.append([link])
+    return groups
+
+
 def _spans(links: list[Link]) -> list[tuple[int, int, list[str]]]:
     """The names a turn writes, in order: where each stands, and the entities it links to."""
-    groups: list[tuple[int, int, list[str]]] = []
-    for link in sorted(links, key=lambda link: link.start):
-        if groups and link.start < groups[-1][1]:
-            groups[-1][2].append(link.entity)
-        else:
-            groups.append((link.start, link.end, [link.entity]))
-    return [(start, end, list(dict.fromkeys(entities))) for start, end, entities in groups]
+    return [
+        (group[0].start, group[0].end, list(dict.fromkeys(link.entity for link in group))) for group in _names(links)
+    ]
 
 
 def _answer_list(links: list[Link], turn: dict[str, Any], subject: list[str]) -> list[list[str]]:
@@ -145,9 +148,10 @@ def _answer_list(links: list[Link], turn: dict[str, Any], subject: list[str]) ->
     a name means the subject as well (the petstore API shares the component's name). An answer that lists
     nothing is read name by name, leaving out the names that mean the subject ("petstore is owned by X")."""
     text = normalise(str(turn.get("content") or ""))
+    spans = _spans(links)
     runs: list[list[list[str]]] = []
     last_end = None
-    for start, end, entities in _spans(links):
+    for start, end, entities in spans:
         between = text[last_end:start].split() if last_end is not None else None
         if between is not None and all(word in LIST_JOINERS for word in between):
             runs[-1].append(entities)
@@ -158,4 +162,4 @@ def _answer_list(links: list[Link], turn: dict[str, Any], subject: list[str]) ->
     if len(longest) > 1:
         others = [[entity for entity in group if entity not in subject] for group in longest]
         return [group for group in others if group]
-    return [group for group in _in_order(links) if not set(group) & set(subject)]
+    return [entities for _, _, entities in spans if not set(entities) & set(subject)]
