@@ -210,7 +210,7 @@ def _without(text: str, mention: Mention) -> str:
     """The text with the mention blanked, so "what does X use" reads as "what does use"."""
     if mention.end > len(text):
         return text
-    return text[: mention.start] + " " * (mention.end - mention.start) + text[mention.end :]
+    return _blanked(text, [(mention.start, mention.end)])
 
 
 def _incidental(word: str, vocabulary: Vocabulary) -> bool:
