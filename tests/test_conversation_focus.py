@@ -23,8 +23,9 @@ def turns(*pairs: tuple[str, str]) -> list[dict[str, str]]:
     return [{"role": role, "content": content} for role, content in pairs]
 
 
-def referents(question: str, history: list[dict[str, str]]) -> list[str]:
-    reading = read_question(question, history, LINKER, GRAPH, VOCABULARY)
+def referents(question: str, history: list[dict[str, str]], catalog=(GRAPH, VOCABULARY, LINKER)) -> list[str]:
+    graph, vocabulary, linker = catalog
+    reading = read_question(question, history, linker, graph, vocabulary)
     return [link.entity for link in reading.links if link.strength >= LINKED]
 
 
@@ -300,38 +301,32 @@ DISPATCH = build(
 )
 
 
-def dispatch_referents(question: str, history: list[dict[str, str]]) -> list[str]:
-    graph, vocabulary, linker = DISPATCH
-    reading = read_question(question, history, linker, graph, vocabulary)
-    return [link.entity for link in reading.links if link.strength >= LINKED]
-
-
 def test_an_ordinal_counts_over_the_list_the_answer_wrote_even_when_a_name_is_also_the_subjects():
     # the first API shares the component's name: it is still the first of the three listed
     history = turns(
         ("user", "What does the courier-hub component provide?"),
         ("assistant", "It provides the courier-hub, tracking-events and rate-quotes APIs [1]."),
     )
-    assert dispatch_referents("who owns the first one?", history) == ["api:default/courier-hub"]
-    assert dispatch_referents("who owns the third one?", history) == ["api:default/rate-quotes"]
+    assert referents("who owns the first one?", history, DISPATCH) == ["api:default/courier-hub"]
+    assert referents("who owns the third one?", history, DISPATCH) == ["api:default/rate-quotes"]
     # the subject of the answer's sentence is not one of its list
     stated = turns(
         ("user", "What does the courier-hub component provide?"),
         ("assistant", "courier-hub provides tracking-events and rate-quotes [1]."),
     )
-    assert dispatch_referents("who owns the first one?", stated) == ["api:default/tracking-events"]
+    assert referents("who owns the first one?", stated, DISPATCH) == ["api:default/tracking-events"]
 
 
 def test_a_pronoun_means_the_one_whose_relation_reaches_the_kind_asked_for():
     # the component the answer gave is in a system, but only the team is under a department
     history = turns(("user", "what does the dispatch team own"), ("assistant", "Dispatch Team owns courier-hub [1]."))
-    assert dispatch_referents("which department is it under?", history) == ["group:default/dispatch-team"]
-    assert dispatch_referents("which system is it in?", history) == ["component:default/courier-hub"]
+    assert referents("which department is it under?", history, DISPATCH) == ["group:default/dispatch-team"]
+    assert referents("which system is it in?", history, DISPATCH) == ["component:default/courier-hub"]
 
 
 def test_its_api_is_one_the_subject_provides_rather_than_one_it_calls():
     history = turns(("user", "Tell me about the label-printer component"), ("assistant", "It prints labels [1]."))
-    assert dispatch_referents("who owns its API?", history) == ["api:default/print-jobs"]
+    assert referents("who owns its API?", history, DISPATCH) == ["api:default/print-jobs"]
 
 
 PORTALS = build(
