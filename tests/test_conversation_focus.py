@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.catalog.answers import catalog_facts
 from assistant.catalog.focus import read_question
-from assistant.catalog.linking import LINKED, ONE_OF
+from assistant.catalog.linking import IN_THE_QUESTION, LINKED, ONE_OF
 from tests.test_entity_linking import build, entity
 
 CATALOG = [
@@ -353,3 +353,12 @@ def test_the_x_one_is_the_name_asked_about_with_x_in_place_of_one_of_its_words()
         assert "billing" not in reading.query and "component:default/billing-portal" not in [
             link.entity for link in reading.links
         ], question
+
+
+def test_it_after_a_name_two_entities_share_means_the_one_its_relation_holds_for():
+    graph, vocabulary, linker = DISPATCH
+    reading = read_question("who owns courier-hub, and which APIs does it provide?", [], linker, graph, vocabulary)
+    [back] = [link for link in reading.links if link.how == IN_THE_QUESTION]
+    assert back.entity == "component:default/courier-hub"  # the API of that name provides nothing
+    facts = [fact.sentence() for fact in catalog_facts(graph, vocabulary, reading, reading.asked)]
+    assert any("provides" in fact and "api:default/tracking-events" in fact for fact in facts), facts

@@ -19,11 +19,12 @@ from assistant.catalog.conversation import MAX_TURNS, Focus, conversation_focus
 from assistant.catalog.ellipsis import carried_question, with_pro_form_named
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import FROM_CONVERSATION, LINKED, ONE_OF, EntityLinker, Link
-from assistant.catalog.questions import Mention, asked_relations, matching_edges
+from assistant.catalog.questions import Mention
 from assistant.catalog.references import (
     IMPERSONAL,
     PERSONAL,
     Reference,
+    fitting,
     neighbours_of_kind,
     references_in,
     touches,
@@ -97,7 +98,7 @@ def _read(
             for ref in references
             if ref.choice or ((ref.pronoun or ref.kind_word) and not any(c.start <= ref.start < c.end for c in choices))
         ]
-    within = within_question(references, own, graph, vocabulary)  # "who owns X and which system is it in?"
+    within = within_question(references, own, normalised, graph, vocabulary)  # "who owns X and which system is it in?"
     if within:
         links = sorted([*links, *within], key=lambda link: (-link.strength, link.start))
         own = [*own, *within]
@@ -228,31 +229,9 @@ def _link_back(
     graph: CatalogGraph,
     vocabulary: Vocabulary,
 ) -> Link:
-    entity = _fitting(candidates, reference, mentions, normalised, graph, vocabulary)
+    entity = fitting(candidates, reference, mentions, normalised, graph, vocabulary)
     said = normalised[reference.start : reference.end] or "(the conversation)"
     return Link(entity, 1.0, reference.start, reference.end, FROM_CONVERSATION, said)
-
-
-def _fitting(
-    candidates: list[str],
-    reference: Reference,
-    mentions: list[Mention],
-    normalised: str,
-    graph: CatalogGraph,
-    vocabulary: Vocabulary,
-) -> str:
-    """The first candidate the question's relation holds for, with an other end of the kind it asks for
-    ("which components provide it?" means the API, not the team the last answer also named; "which
-    department is it under?" the team, not the component it owns); the first one when none does."""
-    for entity in candidates:
-        here = [*mentions, Mention(entity, reference.start, reference.end)]
-        for ask in asked_relations(normalised, here, vocabulary):
-            if ask.entity != entity or not ask.direct:
-                continue
-            ends = [edge.other(entity) for edge in matching_edges(ask, graph.edges.get(entity, []))]
-            if any(ask.fits(vocabulary.entity_words.get(end, set())) for end in ends):
-                return entity
-    return candidates[0]
 
 
 def _set_aside(focus: list[str], about: set[str], besides: bool) -> tuple[str, ...]:

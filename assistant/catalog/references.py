@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import IN_THE_QUESTION, Link
+from assistant.catalog.questions import Mention, asked_relations, matching_edges
 from assistant.catalog.relations import BELONGS, OWNS, PROVIDES, Edge
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import PRO_FORMS, words
@@ -96,11 +97,12 @@ def touches(reference: Reference, links: list[Link]) -> bool:
 
 
 def within_question(
-    references: list[Reference], own: list[Link], graph: CatalogGraph, vocabulary: Vocabulary
+    references: list[Reference], own: list[Link], normalised: str, graph: CatalogGraph, vocabulary: Vocabulary
 ) -> list[Link]:
     """A pronoun after a name in the same question refers to it, whatever came before ("Who owns X and
     which system is it in?"): the nearest name before it that the pronoun can mean; "its API" that
-    entity's API."""
+    entity's API. Where that name is several entities' (a component and the API it provides), the one the
+    pronoun's relation holds for ("who maintains X, and what API does *it* provide?": the component)."""
     resolved = []
     for reference in references:
         if not reference.pronoun:
@@ -114,12 +116,37 @@ def within_question(
         if not before:
             continue
         nearest = max(before, key=lambda link: (link.end, link.strength))
-        entity = nearest.entity
+        named = [link for link in before if (link.start, link.end) == (nearest.start, nearest.end)]
+        others = [Mention(link.entity, link.start, link.end) for link in own if link not in named]
+        candidates = [link.entity for link in sorted(named, key=lambda link: -link.strength)]
+        entity = fitting(candidates, reference, others, normalised, graph, vocabulary)
         if reference.noun:
             entity = next(iter(neighbours_of_kind(graph, vocabulary, entity, reference.noun)), entity)
         said = f"{nearest.said} ({reference.pronoun})"
         resolved.append(Link(entity, nearest.strength, reference.start, reference.end, IN_THE_QUESTION, said))
     return resolved
+
+
+def fitting(
+    candidates: list[str],
+    reference: Reference,
+    mentions: list[Mention],
+    normalised: str,
+    graph: CatalogGraph,
+    vocabulary: Vocabulary,
+) -> str:
+    """The first candidate the question's relation holds for, with an other end of the kind it asks for
+    ("which components provide it?" means the API, not the team the last answer also named; "which
+    department is it under?" the team, not the component it owns); the first one when none does."""
+    for entity in candidates:
+        here = [*mentions, Mention(entity, reference.start, reference.end)]
+        for ask in asked_relations(normalised, here, vocabulary):
+            if ask.entity != entity or not ask.direct:
+                continue
+            ends = [edge.other(entity) for edge in matching_edges(ask, graph.edges.get(entity, []))]
+            if any(ask.fits(vocabulary.entity_words.get(end, set())) for end in ends):
+                return entity
+    return candidates[0]
 
 
 def neighbours_of_kind(graph: CatalogGraph, vocabulary: Vocabulary, entity: str, noun: str) -> list[str]:
