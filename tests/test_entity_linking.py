@@ -130,6 +130,22 @@ def test_a_kind_word_names_an_entity_called_so_only_when_written_as_its_name(lin
     assert strongest(linker, "Which component provides the App CRD?").entity == "api:default/app-crd"
 
 
+def test_an_entity_named_after_its_own_type_is_what_the_word_names():
+    # a catalog that types its broker "kafka" and its topics "kafka-topic"
+    linker = build(
+        [
+            entity("resource", "kafka", "kafka"),
+            entity("api", "order-events", "kafka-topic"),
+            entity("component", "order-service", "service"),
+        ]
+    )[2]
+    linked = [link.entity for link in linker.linked("which services would be affected if kafka goes down")]
+    assert linked == ["resource:default/kafka"]
+    # a kind word beside it says which entities are meant: the topics, not the broker
+    linked = [link.entity for link in linker.linked("which kafka topics does order-service provide?")]
+    assert linked == ["component:default/order-service"]
+
+
 def test_why_says_how_an_entity_was_linked(linker: EntityLinker):
     link = strongest(linker, "How do I reindex the search service?")
     assert link.describe().startswith("linked by name words 'search' (")

@@ -88,8 +88,12 @@ class EntityLinker:
                 said = words(match.group(1))
                 one_kind_word = len(said) == 1 and said[0].stem in self.vocabulary.kind_words
                 for entity in sorted(self.vocabulary.labels[match.group(1)]):
-                    if one_kind_word and not heads & self.vocabulary.entity_words.get(entity, set()):
-                        continue  # "what type of API is x?": the kind, unless a kind word says "the api component"
+                    own = self.vocabulary.entity_words.get(entity, set())
+                    # "what type of API is x?": the kind, not a component named "api", unless a kind word says
+                    # "the api component"; a resource named after its own type ("kafka", of type kafka) is
+                    # what the word means, unless a kind word beside it says another ("the kafka *topics*")
+                    if one_kind_word and not (heads & own if heads else said[0].stem in own):
+                        continue
                     strength = self._strength(entity, 1.0, heads)
                     found[entity] = Link(entity, strength, match.start(), match.end(), NAMED, match.group(1))
                     if strength >= LINKED:  # its words are spoken for; "the artists *database*" is not
