@@ -43,6 +43,12 @@ def test_the_relation_may_stand_anywhere_in_the_sentence():
     assert (ask.relation, ask.role, ask.direct, ask.complete) == (OWNS, OBJECT, True, True)
 
 
+def test_what_would_break_or_be_affected_is_what_uses_the_entity():
+    for question in ("What breaks if billing-db goes down?", "which services are affected if billing-db is down"):
+        [ask] = asks(question, billing_db="resource:default/billing-db")
+        assert (ask.relation, ask.role, ask.direct) == (USES, OBJECT, True), question
+
+
 def test_an_entity_before_the_verb_is_its_subject():
     [ask] = asks("What does Ollama depend on?", ollama=OLLAMA)
     assert (ask.relation, ask.role, ask.direct) == (USES, SUBJECT, True)

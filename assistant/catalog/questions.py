@@ -53,8 +53,8 @@ PHRASES: tuple[Phrase, ...] = (
     # "X's dependencies" / "its dependencies" are what X uses; "its dependents" what uses it
     Phrase(r"dependencies", USES, SUBJECT, SUBJECT, noun=True),
     Phrase(r"dependents", USES, OBJECT, OBJECT, noun=True),
-    # "if I change X, what breaks?": what would break is what uses X
-    Phrase(r"breaks?|would break|(?:affected|impacted) by", USES, OBJECT, OBJECT),
+    # "if I change X, what breaks?", "what is affected if X goes down?": what would break is what uses X
+    Phrase(r"breaks?|would break|(?:affected|impacted)(?: by)?", USES, OBJECT, OBJECT),
     Phrase(r"(?:provided|exposed|implemented|offered|served) by", PROVIDES, SUBJECT, OBJECT),
     Phrase(
         r"provides?|providing|exposes?|exposing|implements?|implementing|offers?|serves?", PROVIDES, OBJECT, SUBJECT
