@@ -362,3 +362,16 @@ def test_it_after_a_name_two_entities_share_means_the_one_its_relation_holds_for
     assert back.entity == "component:default/courier-hub"  # the API of that name provides nothing
     facts = [fact.sentence() for fact in catalog_facts(graph, vocabulary, reading, reading.asked)]
     assert any("provides" in fact and "api:default/tracking-events" in fact for fact in facts), facts
+
+
+def test_a_word_of_a_name_in_an_answer_does_not_bring_that_entity_into_focus():
+    # "parcel events" is not the parcel tracker, though its record is the one that mentions a runbook
+    history = turns(
+        ("user", "What does the route planner do?"), ("assistant", "It plans routes from parcel events [1].")
+    )
+    has_runbook = lambda entity, word: entity == "component:default/parcel-tracker" and word == "runbook"  # noqa: E731
+    reading = read_question("and where is the runbook?", history, LINKER, GRAPH, VOCABULARY, has_runbook)
+    assert [link.entity for link in reading.links] == ["component:default/route-planner"]
+    named = turns(("user", "What does the route planner do?"), ("assistant", "It reads the Parcel Tracker [1]."))
+    reading = read_question("and where is the runbook?", named, LINKER, GRAPH, VOCABULARY, has_runbook)
+    assert [link.entity for link in reading.links] == ["component:default/parcel-tracker"]

@@ -69,12 +69,12 @@ def conversation_focus(
 
 
 def _asked_about(linker: EntityLinker, turn: dict[str, Any]) -> list[Link]:
-    """What a turn names; of a user's turn, not what it names as an exception ("the object store besides
-    minio" is about the one the answer gives)."""
+    """What a turn names: of an answer, the names it writes in full; of a user's turn, what it links, but
+    not what it names as an exception ("the object store besides minio" is about the one the answer gives)."""
     text = str(turn.get("content") or "")
     links = linker.linked(text)
-    if turn.get("role") != "user":
-        return links
+    if turn.get("role") != "user":  # an answer names what it means in full; "ERP events" is not the ERP service
+        return [link for link in links if link.how == NAMED or link.strength >= 1.0]
     normalised = normalise(text)
     return [link for link in links if not excluded_at(normalised, link.start)]
 
