@@ -8,9 +8,9 @@ from typing import Any
 from assistant.catalog.answers import catalog_facts
 from assistant.catalog.focus import Reading, read_question
 from assistant.catalog.words import normalise
-from assistant.documents import ENTITY
-from assistant.retrieval.placements import placements_for
-from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, SET_ASIDE
+from assistant.documents import ENTITY, Hit
+from assistant.retrieval.placements import of_other_kinds, placements_for
+from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, SET_ASIDE, order
 from assistant.retrieval.snapshot import CatalogSnapshot
 from tests.test_entity_linking import entity
 
@@ -30,6 +30,7 @@ def snapshot(entities: list[dict[str, Any]]) -> CatalogSnapshot:
 
 
 SNAPSHOT = snapshot(CATALOG)
+TRACK_MAPS = "resource:default/track-maps"
 
 
 def read(question: str, history: list[dict[str, str]] | None = None) -> Reading:
@@ -137,3 +138,16 @@ def test_the_other_ones_set_aside_what_was_discussed():
     ]
     assert tiers("and the other websites?", history) == {"component:default/dashboards": SET_ASIDE}
     assert tiers("who owns it?", history)["component:default/dashboards"] != SET_ASIDE
+
+
+def test_a_question_naming_nothing_that_asks_for_a_kind_ranks_other_kinds_after():
+    question = "Which website shows the race results?"
+    others = of_other_kinds(SNAPSHOT, read(question), {ref["entity"] for ref in CATALOG})
+    assert others == {"component:default/telemetry-store", "component:default/telemetry-collector", TRACK_MAPS}
+    store = Hit("store", "telemetry store", {"entity": "component:default/telemetry-store"}, 0.9)
+    viewer = Hit("viewer", "lap viewer", {"entity": "component:default/lap-viewer"}, 0.4)
+    ranked = order([store, viewer], {}, {}, unwanted=others)
+    assert [hit.id for hit in ranked] == ["viewer", "store"]
+    assert ranked[1].reason.endswith("not the kind asked for")
+    # naming an entity leaves the ranking to what the question asks of it
+    assert of_other_kinds(SNAPSHOT, read("Which website depends on dashboards?"), {TRACK_MAPS}) == frozenset()

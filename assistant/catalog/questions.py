@@ -13,6 +13,7 @@ saying what kind of entity is wanted ("which *services*", "which *team*"; "who" 
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -138,6 +139,16 @@ def asked_relations(question: str, mentions: list[Mention], vocabulary: Vocabula
             direct, wants = _other_end(question, start, end, phrase, mention, vocabulary, people)
             asks.append(RelationAsk(mention.entity, phrase.relation, role, direct, wants, complete))
     return list(dict.fromkeys(asks))
+
+
+def asked_kinds(question: str, vocabulary: Vocabulary) -> frozenset[str]:
+    """The kind or type words a question word determines ("*which service* generates the PDFs?"): what
+    the question asks for, whether or not it names an entity or says a relation."""
+    return frozenset(
+        stem(following)
+        for word, following in itertools.pairwise(question.split())
+        if word in ("which", "what") and stem(following) in vocabulary.kind_words
+    )
 
 
 def relation_spans(question: str) -> list[tuple[int, int]]:

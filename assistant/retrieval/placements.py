@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from assistant.catalog.focus import Reading
 from assistant.catalog.linking import LINKED, ONE_OF, Link
-from assistant.catalog.questions import Mention, asked_relations, edges_between, matching_edges
+from assistant.catalog.questions import Mention, asked_kinds, asked_relations, edges_between, matching_edges
 from assistant.catalog.words import Word, words
 from assistant.retrieval.ranking import ANSWER, ANSWERED, REST, SET_ASIDE, Placement, place
 from assistant.retrieval.snapshot import CatalogSnapshot
@@ -63,6 +63,19 @@ def placements_for(
             if allowed is None or entity in allowed:
                 placements[entity] = Placement(SET_ASIDE, 0.0, reasons)
     return placements
+
+
+def of_other_kinds(snapshot: CatalogSnapshot, reading: Reading, entities: set[str]) -> frozenset[str]:
+    """Of `entities`, those that are not what a question naming nothing asks for ("*which service*
+    generates the PDFs?": not an environment, whatever its pages say). Their sources come after the rest
+    (`ranking.UNWANTED`). A question that names an entity is placed by what it asks of it instead."""
+    if any(link.strength >= LINKED for link in reading.links):
+        return frozenset()
+    wants = asked_kinds(reading.asked, snapshot.vocabulary)
+    if not wants:
+        return frozenset()
+    kinds = snapshot.vocabulary.entity_words
+    return frozenset(entity for entity in entities if not wants & kinds.get(entity, set()))
 
 
 def unexplained_words(reading: Reading) -> str:

@@ -8,7 +8,9 @@
   the entities those records name (X; X's owner), so a reader can go on to them. Everything else is tier
   `REST`. Only an entity's record is placed in a tier; its TechDocs pages are `REST`. A question that asks for
   others ("what *else* does that team own?", "the *other* databases") sets what the conversation already
-  discussed aside: those entities' sources (records and pages) come last, tier `SET_ASIDE`.
+  discussed aside: those entities' sources (records and pages) come last, tier `SET_ASIDE`. A question that
+  names nothing but asks for a kind ("which service generates the PDFs?") puts the sources of entities of
+  other kinds after the rest, tier `UNWANTED` (`placements.of_other_kinds`).
 - Within a tier, sources are ordered by their score, except that the sources (record and TechDocs pages) of
   an entity the question links to (`assistant.catalog.linking`), or reaches through the relation it asks
   about, are ranked as if their keyword signal were at least the link's strength: naming an entity
@@ -28,7 +30,7 @@ from dataclasses import dataclass, replace
 from assistant.documents import Hit
 
 DENSE_WEIGHT = 0.5
-ANSWER, ANSWERED, REST, SET_ASIDE = 0, 1, 2, 3
+ANSWER, ANSWERED, REST, UNWANTED, SET_ASIDE = 0, 1, 2, 3, 4
 
 
 def fused(similarity: float, keyword: float) -> float:
@@ -57,15 +59,20 @@ def order(
     keyword: dict[str, float],
     placements: dict[str, Placement],
     unexplained: dict[str, float] | None = None,
+    unwanted: frozenset[str] = frozenset(),
 ) -> list[Hit]:
     """Distinct sources in their explained order; `why` says what placed each. `keyword`: each chunk's
     keyword signal (0..1) as fused into its score; `unexplained`: the same for the words the names the
-    question links to leave over, for the chunks of those entities (`within_entity`)."""
+    question links to leave over, for the chunks of those entities (`within_entity`); `unwanted`: entities
+    not of the kind the question asks for."""
     placed = []
     for hit in best_per_source(hits):
         placement = placements.get(hit.entity)
         if placement is None:
-            placed.append((REST, hit.score, hit))
+            if hit.entity in unwanted:
+                placed.append((UNWANTED, hit.score, replace(hit, reason=f"{hit.reason} + not the kind asked for")))
+            else:
+                placed.append((REST, hit.score, hit))
             continue
         # a relation is stated by the record; what was set aside is set aside whole
         tier = placement.tier if hit.page is None or placement.tier == SET_ASIDE else REST

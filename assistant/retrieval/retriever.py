@@ -22,7 +22,7 @@ from assistant.catalog.linking import LINKED
 from assistant.documents import DEFINITION, Hit
 from assistant.knowledge import KnowledgeBase
 from assistant.retrieval.keywords import top_indices
-from assistant.retrieval.placements import placements_for, unexplained_words
+from assistant.retrieval.placements import of_other_kinds, placements_for, unexplained_words
 from assistant.retrieval.ranking import fused, order
 from assistant.retrieval.snapshot import CatalogIndex, CatalogSnapshot
 
@@ -82,7 +82,8 @@ class Retriever:
             keyword_side = replace(keyword_side, fetched=self.kb.embeddings(keyword_side.brought))
         hits, keyword = self._scored(snapshot, keyword_side, vector.result(), allowed)
         unexplained = self._unexplained(snapshot, reading, hits)
-        return self._lead_with_entity_text(snapshot, order(hits, keyword, placements, unexplained)[:k])
+        unwanted = of_other_kinds(snapshot, reading, {hit.entity for hit in hits})
+        return self._lead_with_entity_text(snapshot, order(hits, keyword, placements, unexplained, unwanted)[:k])
 
     @staticmethod
     def _unexplained(snapshot: CatalogSnapshot, reading: Reading, hits: list[Hit]) -> dict[str, float]:
