@@ -243,11 +243,27 @@ def test_a_kind_word_means_the_one_the_subject_relates_to_among_those_named():
     assert "billing portal" not in reading.query.lower()
 
 
-def test_a_follow_up_about_the_same_subject_is_searched_with_the_topic_asked_before():
+def test_a_follow_up_about_the_same_subject_is_searched_with_its_own_topic_and_the_subjects_name():
     history = turns(("user", "How is the route planner deployed?"), ("assistant", "With the pipeline [1]."))
     reading = read_question("how many replicas does it run?", history, LINKER, GRAPH, VOCABULARY)
     assert referents("how many replicas does it run?", history) == ["component:default/route-planner"]
-    assert "deployed" in reading.query
+    assert "Route Planner" in reading.query and "deployed" not in reading.query  # the old topic pulls its page
+
+
+def test_a_new_question_naming_nothing_makes_its_answer_the_subject():
+    history = turns(
+        ("user", "What does the route planner do?"),
+        ("assistant", "It plans courier routes [1]."),
+        ("user", "do we have a website for payments?"),
+        ("assistant", "Yes, the Billing Portal [1]."),
+    )
+    assert referents("who owns it?", history) == ["component:default/billing-portal"]
+    # a turn that points back goes on about the subject, whatever its answer names
+    pointing_back = [
+        *history[:2],
+        *turns(("user", "how do I pay for it?"), ("assistant", "Via the Billing Portal [1].")),
+    ]
+    assert referents("who owns it?", pointing_back) == ["component:default/route-planner"]
 
 
 def test_other_leaves_out_what_only_an_answer_named():

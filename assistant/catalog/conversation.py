@@ -14,6 +14,7 @@ from typing import Any
 from assistant.catalog.graph import CatalogGraph
 from assistant.catalog.linking import NAMED, EntityLinker, Link
 from assistant.catalog.questions import Mention, asked_relations, matching_edges
+from assistant.catalog.references import references_in
 from assistant.catalog.vocabulary import Vocabulary
 from assistant.catalog.words import excluded_at, normalise
 
@@ -49,22 +50,30 @@ def conversation_focus(
     named = [[link.entity for link in links] for links in linked]
     recent = list(dict.fromkeys(entity for entities in reversed(named) for entity in entities))
     for index in range(len(turns) - 1, -1, -1):
-        if turns[index].get("role") == "user" and named[index]:
+        if turns[index].get("role") != "user":
+            continue
+        own, answered = linked[index], []
+        if not own and vocabulary is not None:
+            earlier = any(named[n] for n in range(index) if turns[n].get("role") == "user")
+            # "is there a tRPC version?" "Yes, hello-world-trpc": that is what "it" means next
+            own = _answer_to_new_question(linked, turns, index, vocabulary) if earlier else []
+            subject = list(dict.fromkeys(link.entity for link in own))
+        elif own:
             subject = _confirmed_subject(linked, turns, index)
-            answered: list[str] = []
             if graph is not None and vocabulary is not None and index + 1 < len(turns):
                 question = str(turns[index].get("content") or "")
-                answered = _answered(question, linked[index], named[index + 1], graph, vocabulary)
-            later = [entity for entities in named[index + 1 :] for entity in entities]
-            # "that model" picks up what the answers brought in, before the subject asked about
-            newest = [entity for entity in recent if entity not in subject] + subject
-            # "the first one": of the names the user wrote together, or else of those the answer listed
-            lists = [_in_order(links) for links in linked[index:]]
-            answers = zip(linked[index + 1 :], turns[index + 1 :], strict=True)
-            listed = [_answer_list(links, turn, subject) for links, turn in answers]
-            in_order = next((names for names in [lists[0], *reversed(listed)] if len(names) > 1), [])
-            entities = list(dict.fromkeys(subject + later))
-            return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
+                answered = _answered(question, own, named[index + 1], graph, vocabulary)
+        if not own:
+            continue
+        later = [entity for entities in named[index + 1 :] for entity in entities if entity not in subject]
+        # "that model" picks up what the answers brought in, before the subject asked about
+        newest = [entity for entity in recent if entity not in subject] + subject
+        # "the first one": of the names the user wrote together, or else of those the answer listed
+        answers = zip(linked[index + 1 :], turns[index + 1 :], strict=True)
+        listed = [_answer_list(links, turn, subject) for links, turn in answers]
+        in_order = next((names for names in [_in_order(own), *reversed(listed)] if len(names) > 1), [])
+        entities = list(dict.fromkeys(subject + later))
+        return Focus(entities, list(dict.fromkeys(newest)), in_order, answered)
     return Focus(recent, recent, [], asked=False)
 
 
@@ -91,6 +100,20 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
     if not named or {link.entity for link in named} & set(asked):
         return asked
     return _in_order(named)[0]
+
+
+def _answer_to_new_question(
+    linked: list[list[Link]], turns: list[dict[str, Any]], index: int, vocabulary: Vocabulary
+) -> list[Link]:
+    """A user's turn that names nothing and points back at nothing, after one that named the subject, asks
+    something new ("is there a tRPC version?"); the first name its answer writes in full is what the
+    conversation is about from there. (With no subject before it, the answers' names are the focus anyway.)"""
+    if index + 1 >= len(turns) or turns[index + 1].get("role") != "assistant":
+        return []
+    if references_in(normalise(str(turns[index].get("content") or "")), vocabulary):
+        return []  # "how do I deploy it?" goes on about the subject, whatever its answer names
+    names = _names([link for link in linked[index + 1] if link.how == NAMED])
+    return names[0] if names else []
 
 
 def _meant(links: list[Link]) -> list[str]:

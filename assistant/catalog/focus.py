@@ -155,8 +155,6 @@ def _read(
     titles = [_label(graph, link.entity) for link in extra if link.how != ONE_OF]
     merged = sorted([*links, *extra], key=lambda link: (-link.strength, link.start))
     query = f"{question} ({', '.join(dict.fromkeys(titles))})" if titles else question
-    if any(link.entity == focus[0] for link in resolved):  # "why did we add it?": the same subject, same topic
-        query = f"{query} {_last_user_turn(history)}"
     about = {link.entity for link in own + resolved}
     return Reading(merged, focus, False, query, _set_aside(focus, about, besides), normalised)
 
@@ -237,13 +235,6 @@ def _link_back(
 def _set_aside(focus: list[str], about: set[str], besides: bool) -> tuple[str, ...]:
     """What "what *else*...?" leaves out: the entities discussed that the question is not about."""
     return tuple(entity for entity in focus if entity not in about) if besides else ()
-
-
-def _last_user_turn(history: Sequence[Any]) -> str:
-    """What the user last asked: a follow-up about the same subject goes on with its topic ("what is the
-    Insights plugin?" ... "why did we add it?"), which the follow-up's own words often do not say."""
-    turns = [turn for turn in history if isinstance(turn, dict) and turn.get("role") == "user"]
-    return str(turns[-1].get("content") or "") if turns else ""
 
 
 def _label(graph: CatalogGraph, entity: str) -> str:
