@@ -385,7 +385,10 @@ def test_a_word_of_a_name_in_an_answer_does_not_bring_that_entity_into_focus():
     history = turns(
         ("user", "What does the route planner do?"), ("assistant", "It plans routes from parcel events [1].")
     )
-    has_runbook = lambda entity, word: entity == "component:default/parcel-tracker" and word == "runbook"  # noqa: E731
+
+    def has_runbook(entity: str, word: str) -> bool:
+        return entity == "component:default/parcel-tracker" and word == "runbook"
+
     reading = read_question("and where is the runbook?", history, LINKER, GRAPH, VOCABULARY, has_runbook)
     assert [link.entity for link in reading.links] == ["component:default/route-planner"]
     named = turns(("user", "What does the route planner do?"), ("assistant", "It reads the Parcel Tracker [1]."))

@@ -93,13 +93,19 @@ def _confirmed_subject(linked: list[list[Link]], turns: list[dict[str, Any]], in
     service in the catalog?" matches `catalog-crd` by one word) is settled by the answer after it: when that
     answer names in full none of what the turn matched, the first name it gives is the subject."""
     asked = _meant(linked[index])
-    answer = index + 1 < len(turns) and turns[index + 1].get("role") == "assistant"
-    if not answer or any(link.how == NAMED for link in linked[index]):
+    if any(link.how == NAMED for link in linked[index]):
         return asked
-    named = [link for link in linked[index + 1] if link.how == NAMED]
+    named = _named_by_answer(linked, turns, index)
     if not named or {link.entity for link in named} & set(asked):
         return asked
     return _in_order(named)[0]
+
+
+def _named_by_answer(linked: list[list[Link]], turns: list[dict[str, Any]], index: int) -> list[Link]:
+    """What the answer to the user's turn at `index` names in full (none when no answer follows it)."""
+    if index + 1 >= len(turns) or turns[index + 1].get("role") != "assistant":
+        return []
+    return [link for link in linked[index + 1] if link.how == NAMED]
 
 
 def _answer_to_new_question(
@@ -108,12 +114,10 @@ def _answer_to_new_question(
     """A user's turn that names nothing and points back at nothing, after one that named the subject, asks
     something new ("is there a tRPC version?"); the first name its answer writes in full is what the
     conversation is about from there. (With no subject before it, the answers' names are the focus anyway.)"""
-    if index + 1 >= len(turns) or turns[index + 1].get("role") != "assistant":
-        return []
-    if references_in(normalise(str(turns[index].get("content") or "")), vocabulary):
+    named = _named_by_answer(linked, turns, index)
+    if not named or references_in(normalise(str(turns[index].get("content") or "")), vocabulary):
         return []  # "how do I deploy it?" goes on about the subject, whatever its answer names
-    names = _names([link for link in linked[index + 1] if link.how == NAMED])
-    return names[0] if names else []
+    return _names(named)[0]
 
 
 def _meant(links: list[Link]) -> list[str]:
